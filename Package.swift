@@ -1,0 +1,90 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+/// Settings shared by every target: Swift 6 mode with the upcoming features Hummingbird uses.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "Atelier",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "atelier", targets: ["atelier"]),
+        .library(name: "AtelierCore", targets: ["AtelierCore"]),
+        .library(name: "AtelierStore", targets: ["AtelierStore"]),
+        .library(name: "AtelierWorker", targets: ["AtelierWorker"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+    ],
+    targets: [
+        // Domain: creators, jobs, artifacts, costs, identifiers, clocks. No I/O.
+        .target(name: "AtelierCore", swiftSettings: strictSettings),
+        // Pure scheduling policy: weighted fair queueing across creators, retries, leases.
+        .target(name: "AtelierScheduler", dependencies: ["AtelierCore"], swiftSettings: strictSettings),
+        // The JobStore boundary and its SQLite engine.
+        .target(
+            name: "AtelierStore",
+            dependencies: [
+                "AtelierCore", "AtelierScheduler",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The BlobStore boundary and its filesystem engine.
+        .target(
+            name: "AtelierBlobs",
+            dependencies: ["AtelierCore", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
+        // zlib, for PNG's deflate stream and CRCs.
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // The built-in procedural renderer and its encoders.
+        .target(name: "AtelierMedia", dependencies: ["AtelierCore", "CZlib"], swiftSettings: strictSettings),
+        // Backends, the worker loop and the in-process worker pool.
+        .target(
+            name: "AtelierWorker",
+            dependencies: [
+                "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierBlobs", "AtelierMedia",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Release-build benchmarks, run by `atelier bench`.
+        .target(
+            name: "AtelierBenchmarks",
+            dependencies: ["AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierMedia", "AtelierWorker", "AtelierBlobs"],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "atelier",
+            dependencies: [
+                "AtelierCore", "AtelierStore", "AtelierMedia", "AtelierWorker", "AtelierBenchmarks",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .testTarget(name: "AtelierCoreTests", dependencies: ["AtelierCore"], swiftSettings: strictSettings),
+        .testTarget(name: "AtelierSchedulerTests", dependencies: ["AtelierCore", "AtelierScheduler"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "StoreContractTests",
+            dependencies: ["AtelierCore", "AtelierScheduler", "AtelierStore"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "AtelierBlobsTests", dependencies: ["AtelierCore", "AtelierBlobs"], swiftSettings: strictSettings),
+        .testTarget(name: "AtelierMediaTests", dependencies: ["AtelierCore", "AtelierMedia"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AtelierWorkerTests",
+            dependencies: ["AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierBlobs", "AtelierMedia", "AtelierWorker"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,31 @@
+public import Foundation
+
+/// A person or team that submits work. `weight` is its share of the GPUs relative to others.
+public struct Creator: Sendable, Hashable, Identifiable {
+    public var id: CreatorID
+    public var name: String
+    /// At least 1. A creator of weight 2 receives twice the service of one of weight 1 when both wait.
+    public var weight: Int
+    public var createdAt: Date
+
+    public init(id: CreatorID, name: String, weight: Int, createdAt: Date) {
+        self.id = id
+        self.name = name
+        self.weight = weight
+        self.createdAt = createdAt
+    }
+
+    /// The largest weight a creator may have; keeps fair-share arithmetic far from overflow.
+    public static let maximumWeight = 10_000
+
+    /// Checks the rules a creator must satisfy before it is stored.
+    public static func validate(name: String, weight: Int) throws(ValidationError) {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed == name, name.count <= 100 else {
+            throw ValidationError(field: "name", message: "must be 1 to 100 characters without leading or trailing spaces")
+        }
+        guard (1...maximumWeight).contains(weight) else {
+            throw ValidationError(field: "weight", message: "must be an integer from 1 to \(maximumWeight)")
+        }
+    }
+}

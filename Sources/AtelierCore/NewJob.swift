@@ -1,0 +1,38 @@
+/// A validated job ready to be queued: everything the submitter decides, nothing the engine does.
+public struct NewJob: Sendable, Hashable {
+    public var id: JobID
+    public var creatorID: CreatorID
+    public var kind: JobKind
+    public var pool: PoolName
+    public var model: ModelID
+    public var prompt: String
+    public var negativePrompt: String?
+    public var params: JobParams
+    public var priority: Int
+    public var cost: Int
+    public var maxAttempts: Int
+    public var parentID: JobID?
+    /// Unique per creator: queueing the same key again returns the first job instead of a new one.
+    public var idempotencyKey: String?
+    /// A digest of the submitted request, compared when an idempotency key is reused.
+    public var requestFingerprint: String?
+
+    public init(id: JobID, creatorID: CreatorID, kind: JobKind, pool: PoolName, model: ModelID, prompt: String,
+                negativePrompt: String? = nil, params: JobParams, priority: Int = 0, cost: Int, maxAttempts: Int = 3,
+                parentID: JobID? = nil, idempotencyKey: String? = nil, requestFingerprint: String? = nil) {
+        self.id = id
+        self.creatorID = creatorID
+        self.kind = kind
+        self.pool = pool
+        self.model = model
+        self.prompt = prompt
+        self.negativePrompt = negativePrompt
+        self.params = params
+        self.priority = priority
+        self.cost = cost
+        self.maxAttempts = maxAttempts
+        self.parentID = parentID
+        self.idempotencyKey = idempotencyKey
+        self.requestFingerprint = requestFingerprint
+    }
+}

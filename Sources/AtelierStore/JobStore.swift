@@ -1,0 +1,59 @@
+public import AtelierCore
+public import Foundation
+
+/// The storage boundary of the job engine. Every engine (SQLite, PostgreSQL) implements it and
+/// must pass the store contract suite unchanged; SQL dialect stays inside the engine.
+///
+/// Time is always passed in (`now`), so engines never read a clock and tests control time.
+/// Every operation that changes state is one transaction: it happens entirely or not at all.
+public protocol JobStore: Sendable {
+    // MARK: Creators
+
+    /// Stores a new creator. A second creator with the same name is a `StoreError.duplicateName`.
+    func createCreator(_ creator: Creator) async throws
+    func creator(id: CreatorID) async throws -> Creator?
+    /// All creators, oldest first.
+    func creators() async throws -> [Creator]
+
+    // MARK: Jobs
+
+    /// Queues jobs in one transaction. A job whose idempotency key its creator already used
+    /// returns the existing job (or a `StoreError.idempotencyConflict` if the request differs).
+    func enqueue(_ jobs: [NewJob], now: Date) async throws -> [EnqueueOutcome]
+    /// A job, if it exists and the scope may see it.
+    func job(id: JobID, scope: AccessScope) async throws -> Job?
+    /// Jobs newest first, one page at a time.
+    func jobs(_ query: JobQuery) async throws -> JobPage
+    func artifacts(of job: JobID) async throws -> [Artifact]
+
+    // MARK: Dispatch
+
+    /// Leases up to `request.limit` jobs in fair-share order, each with a new fencing token.
+    func leaseJobs(_ request: LeaseRequest, now: Date) async throws -> [Lease]
+    /// Renews a lease and records progress; tells the holder whether its job was cancelled.
+    func heartbeat(_ token: LeaseToken, progress: Double?, leaseDuration: TimeInterval, now: Date) async throws
+        -> HeartbeatOutcome
+    /// Marks leased jobs succeeded and records their artifacts. Stale tokens change nothing.
+    func complete(_ completions: [Completion], now: Date) async throws -> [CompletionOutcome]
+    /// Ends an attempt in failure: retried at `retryAt` when given and attempts remain, failed
+    /// otherwise; a job whose cancellation was requested ends canceled.
+    func fail(_ token: LeaseToken, error: JobError, retryAt: Date?, now: Date) async throws -> FailureOutcome
+    /// Hands an unfinished lease back (graceful shutdown): the job is queued again and the
+    /// attempt does not count.
+    func release(_ token: LeaseToken, now: Date) async throws -> Bool
+    /// Cancels a queued job at once, or flags a running one for its worker to stop.
+    func cancel(id: JobID, scope: AccessScope, now: Date) async throws -> CancelOutcome
+
+    // MARK: Maintenance
+
+    /// Requeues (or fails, when attempts are exhausted) every job whose lease expired before `now`.
+    func reclaimExpiredLeases(now: Date) async throws -> [ReclaimedLease]
+    /// Makes jobs whose retry backoff has elapsed ready for dispatch; returns how many.
+    func promoteDueRetries(now: Date) async throws -> Int
+
+    /// Per pool and creator: how many jobs wait and run, and the oldest waiting job's creation time.
+    func queueSummary(pool: PoolName) async throws -> [CreatorQueueSummary]
+
+    /// Rung whenever jobs become ready in a pool, so idle workers wake without polling.
+    var workSignal: WorkSignal { get }
+}

@@ -1,0 +1,198 @@
+public import AtelierCore
+import AtelierScheduler
+public import Foundation
+import GRDB
+
+extension SQLiteJobStore {
+    public func leaseJobs(_ request: LeaseRequest, now: Date) async throws -> [Lease] {
+        guard request.limit > 0, !request.models.isEmpty else { return [] }
+        return try await database.write { db in try Self.lease(db, request, now: now) }
+    }
+
+    private static func lease(_ db: Database, _ request: LeaseRequest, now: Date) throws -> [Lease] {
+        let models = request.models.map(\.rawValue).sorted()
+        let headSQL = """
+            SELECT id, cost FROM jobs INDEXED BY jobs_ready
+            WHERE pool = ? AND creator_id = ? AND state = 'queued' AND model IN (\(repeatElement("?", count: models.count).joined(separator: ", ")))
+            ORDER BY priority DESC, id LIMIT 1
+            """
+        let nowMicros = SQLiteRows.micros(now)
+        let expiry = SQLiteRows.micros(now.addingTimeInterval(request.leaseDuration))
+        // Creators with ready jobs, but none for these models: skipped for the rest of this call.
+        var unservable: Set<CreatorID> = []
+        var leases: [Lease] = []
+        leases.reserveCapacity(request.limit)
+
+        dispatch: while leases.count < request.limit {
+            var offset = 0
+            let page = 16
+            while true {
+                let candidates = try SQLiteFairQueue.candidates(db, pool: request.pool, offset: offset, limit: page)
+                for candidate in candidates where !unservable.contains(candidate.creator) {
+                    var arguments: StatementArguments = [request.pool.rawValue, candidate.creator.rawValue]
+                    arguments += StatementArguments(models)
+                    guard let head = try Row.fetchOne(db.cachedStatement(sql: headSQL), arguments: arguments) else {
+                        unservable.insert(candidate.creator)
+                        continue
+                    }
+                    let jobID: String = head[0]
+                    let cost: Int = head[1]
+                    let row = try Row.fetchOne(
+                        db.cachedStatement(sql: """
+                            UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
+                                started_at = COALESCE(started_at, ?), lease_holder = ?, lease_expires_at = ?
+                            WHERE id = ?
+                            RETURNING \(SQLiteRows.jobColumns)
+                            """),
+                        arguments: [nowMicros, request.worker.rawValue, expiry, jobID]
+                    )!
+                    try SQLiteFairQueue.charge(
+                        db, pool: request.pool, creator: candidate.creator,
+                        amount: FairShare.charge(cost: cost, weight: candidate.weight)
+                    )
+                    let (job, fence) = SQLiteRows.job(row)
+                    leases.append(Lease(job: job, token: LeaseToken(jobID: job.id, fence: fence)))
+                    continue dispatch
+                }
+                if candidates.count < page { break dispatch }
+                offset += page
+            }
+        }
+        return leases
+    }
+
+    public func heartbeat(_ token: LeaseToken, progress: Double?, leaseDuration: TimeInterval, now: Date) async throws
+        -> HeartbeatOutcome
+    {
+        let expiry = now.addingTimeInterval(leaseDuration)
+        let clamped = progress.map { min(1, max(0, $0.isFinite ? $0 : 0)) }
+        return try await database.write { db in
+            let cancelRequested = try Bool.fetchOne(
+                db.cachedStatement(sql: """
+                    UPDATE jobs SET lease_expires_at = ?, progress = COALESCE(?, progress)
+                    WHERE id = ? AND state = 'running' AND lease_fence = ?
+                    RETURNING cancel_requested
+                    """),
+                arguments: [SQLiteRows.micros(expiry), clamped, token.jobID.rawValue, token.fence]
+            )
+            guard let cancelRequested else { return .leaseLost }
+            return .renewed(until: SQLiteRows.date(SQLiteRows.micros(expiry)), isCancelRequested: cancelRequested)
+        }
+    }
+
+    public func complete(_ completions: [Completion], now: Date) async throws -> [CompletionOutcome] {
+        guard !completions.isEmpty else { return [] }
+        let nowMicros = SQLiteRows.micros(now)
+        return try await database.write { db in
+            try completions.map { completion in
+                try db.cachedStatement(sql: """
+                    UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = ?, lease_holder = NULL,
+                        lease_expires_at = NULL, error_code = NULL, error_message = NULL
+                    WHERE id = ? AND state = 'running' AND lease_fence = ?
+                    """).execute(arguments: [nowMicros, completion.token.jobID.rawValue, completion.token.fence])
+                guard db.changesCount == 1 else { return .leaseLost }
+                for artifact in completion.artifacts {
+                    guard artifact.jobID == completion.token.jobID else {
+                        throw StoreError(.invalidArgument, "artifact \(artifact.id) belongs to another job")
+                    }
+                    try db.cachedStatement(sql: """
+                        INSERT INTO artifacts (id, job_id, name, content_type, bytes, sha256, storage_key, created_at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """).execute(arguments: [
+                            artifact.id.rawValue, artifact.jobID.rawValue, artifact.name, artifact.contentType,
+                            artifact.byteCount, artifact.sha256, artifact.storageKey,
+                            SQLiteRows.micros(artifact.createdAt),
+                        ])
+                }
+                return .completed
+            }
+        }
+    }
+
+    public func fail(_ token: LeaseToken, error: JobError, retryAt: Date?, now: Date) async throws -> FailureOutcome {
+        let (outcome, readyPool): (FailureOutcome, PoolName?) = try await database.write { db in
+            guard let row = try Row.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT attempt, max_attempts, cancel_requested, pool, creator_id FROM jobs
+                    WHERE id = ? AND state = 'running' AND lease_fence = ?
+                    """),
+                arguments: [token.jobID.rawValue, token.fence]
+            ) else { return (.leaseLost, nil) }
+            let attempt: Int = row[0]
+            let maxAttempts: Int = row[1]
+            let cancelRequested: Bool = row[2]
+            if cancelRequested {
+                try Self.finish(db, token.jobID, state: "canceled", error: nil, now: now)
+                return (.canceled, nil)
+            }
+            guard let retryAt, attempt < maxAttempts else {
+                try Self.finish(db, token.jobID, state: "failed", error: error, now: now)
+                return (.failed, nil)
+            }
+            let isDue = retryAt <= now
+            try db.cachedStatement(sql: """
+                UPDATE jobs SET state = ?, available_at = ?, lease_holder = NULL, lease_expires_at = NULL,
+                    error_code = ?, error_message = ?
+                WHERE id = ?
+                """).execute(arguments: [
+                    isDue ? "queued" : "waiting", SQLiteRows.micros(max(retryAt, now)), error.code, error.message,
+                    token.jobID.rawValue,
+                ])
+            guard isDue else { return (.retrying(at: retryAt), nil) }
+            let pool = PoolName(rawValue: row[3])!
+            try SQLiteFairQueue.markReady(db, pool: pool, creator: CreatorID(rawValue: row[4])!, count: 1)
+            return (.retrying(at: now), pool)
+        }
+        if let readyPool { workSignal.ring(readyPool) }
+        return outcome
+    }
+
+    public func release(_ token: LeaseToken, now: Date) async throws -> Bool {
+        let pool: PoolName? = try await database.write { db in
+            guard let row = try Row.fetchOne(
+                db.cachedStatement(sql: """
+                    UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_holder = NULL,
+                        lease_expires_at = NULL, available_at = ?
+                    WHERE id = ? AND state = 'running' AND lease_fence = ? AND cancel_requested = 0
+                    RETURNING pool, creator_id
+                    """),
+                arguments: [SQLiteRows.micros(now), token.jobID.rawValue, token.fence]
+            ) else { return nil }
+            let pool = PoolName(rawValue: row[0])!
+            try SQLiteFairQueue.markReady(db, pool: pool, creator: CreatorID(rawValue: row[1])!, count: 1)
+            return pool
+        }
+        guard let pool else { return false }
+        workSignal.ring(pool)
+        return true
+    }
+
+    public func cancel(id: JobID, scope: AccessScope, now: Date) async throws -> CancelOutcome {
+        try await database.write { db in
+            guard let job = try Self.job(db, id: id, scope: scope) else { return .notFound }
+            let state = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT state FROM jobs WHERE id = ?"), arguments: [id.rawValue])
+            switch state {
+            case "queued", "waiting":
+                try Self.finish(db, id, state: "canceled", error: nil, now: now)
+                if state == "queued" { try SQLiteFairQueue.markRemoved(db, pool: job.pool, creator: job.creatorID) }
+                return .canceled(try Self.job(db, id: id, scope: .operator)!)
+            case "running":
+                try db.cachedStatement(sql: "UPDATE jobs SET cancel_requested = 1 WHERE id = ?")
+                    .execute(arguments: [id.rawValue])
+                return .cancelRequested(try Self.job(db, id: id, scope: .operator)!)
+            default:
+                return .alreadyFinished(job)
+            }
+        }
+    }
+
+    /// Moves a job to a terminal state, clearing its lease.
+    static func finish(_ db: Database, _ id: JobID, state: String, error: JobError?, now: Date) throws {
+        try db.cachedStatement(sql: """
+            UPDATE jobs SET state = ?, finished_at = ?, lease_holder = NULL, lease_expires_at = NULL,
+                error_code = COALESCE(?, error_code), error_message = COALESCE(?, error_message)
+            WHERE id = ?
+            """).execute(arguments: [state, SQLiteRows.micros(now), error?.code, error?.message, id.rawValue])
+    }
+}

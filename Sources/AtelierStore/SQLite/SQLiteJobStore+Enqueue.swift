@@ -1,0 +1,102 @@
+public import AtelierCore
+public import Foundation
+import GRDB
+
+extension SQLiteJobStore {
+    public func enqueue(_ jobs: [NewJob], now: Date) async throws -> [EnqueueOutcome] {
+        guard !jobs.isEmpty else { return [] }
+        let outcomes = try await database.write { db in try Self.enqueue(db, jobs, now: now) }
+        let pools = Set(outcomes.compactMap { outcome -> PoolName? in
+            if case .created(let job) = outcome { return job.pool }
+            return nil
+        })
+        for pool in pools { workSignal.ring(pool) }
+        return outcomes
+    }
+
+    private static func enqueue(_ db: Database, _ jobs: [NewJob], now: Date) throws -> [EnqueueOutcome] {
+        let nowMicros = SQLiteRows.micros(now)
+        var outcomes: [EnqueueOutcome] = []
+        outcomes.reserveCapacity(jobs.count)
+        var knownCreators: Set<CreatorID> = []
+        var readyOrder: [QueueKey] = []
+        var readyCounts: [QueueKey: Int] = [:]
+
+        for new in jobs {
+            try checkArguments(new)
+            if !knownCreators.contains(new.creatorID) {
+                guard try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM creators WHERE id = ?)"),
+                    arguments: [new.creatorID.rawValue]) == true
+                else {
+                    throw StoreError(.unknownCreator, "no creator has id \(new.creatorID)")
+                }
+                knownCreators.insert(new.creatorID)
+            }
+            if let parent = new.parentID {
+                // A parent must belong to the same creator: ids of other tenants do not exist here.
+                guard try Bool.fetchOne(
+                    db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = ? AND creator_id = ?)"),
+                    arguments: [parent.rawValue, new.creatorID.rawValue]) == true
+                else {
+                    throw StoreError(.unknownParent, "no job \(parent) exists for this creator")
+                }
+            }
+            if let key = new.idempotencyKey, let existing = try Row.fetchOne(
+                db.cachedStatement(sql: """
+                    SELECT \(SQLiteRows.jobColumns), request_fingerprint FROM jobs
+                    WHERE creator_id = ? AND idempotency_key = ?
+                    """),
+                arguments: [new.creatorID.rawValue, key]
+            ) {
+                let job = SQLiteRows.job(existing).job
+                let fingerprint: String? = existing[32]
+                guard fingerprint == new.requestFingerprint else {
+                    throw StoreError(
+                        .idempotencyConflict,
+                        "idempotency key \"\(key)\" was used for a different request (job \(job.id))",
+                        jobID: job.id
+                    )
+                }
+                outcomes.append(.existing(job))
+                continue
+            }
+            try db.cachedStatement(sql: """
+                INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
+                    format, frames, fps, steps, priority, cost, state, max_attempts, created_at, available_at,
+                    parent_id, idempotency_key, request_fingerprint)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [
+                    new.id.rawValue, new.creatorID.rawValue, new.kind.rawValue, new.pool.rawValue,
+                    new.model.rawValue, new.prompt, new.negativePrompt, new.params.width, new.params.height,
+                    Int64(new.params.seed), new.params.format.rawValue, new.params.frames, new.params.fps,
+                    new.params.steps, new.priority, new.cost, new.maxAttempts, nowMicros, nowMicros,
+                    new.parentID?.rawValue, new.idempotencyKey, new.requestFingerprint,
+                ])
+            outcomes.append(.created(Job(
+                id: new.id, creatorID: new.creatorID, kind: new.kind, pool: new.pool, model: new.model,
+                prompt: new.prompt, negativePrompt: new.negativePrompt, params: new.params, priority: new.priority,
+                cost: new.cost, maxAttempts: new.maxAttempts, createdAt: SQLiteRows.date(nowMicros),
+                parentID: new.parentID, idempotencyKey: new.idempotencyKey
+            )))
+            let key = QueueKey(pool: new.pool, creator: new.creatorID)
+            if readyCounts[key] == nil { readyOrder.append(key) }
+            readyCounts[key, default: 0] += 1
+        }
+        for key in readyOrder {
+            try SQLiteFairQueue.markReady(db, pool: key.pool, creator: key.creator, count: readyCounts[key]!)
+        }
+        return outcomes
+    }
+
+    private static func checkArguments(_ job: NewJob) throws {
+        guard job.cost >= 1 else { throw StoreError(.invalidArgument, "cost must be at least 1 credit") }
+        guard job.maxAttempts >= 1 else { throw StoreError(.invalidArgument, "max attempts must be at least 1") }
+    }
+}
+
+/// One creator's queue in one pool.
+struct QueueKey: Hashable {
+    var pool: PoolName
+    var creator: CreatorID
+}

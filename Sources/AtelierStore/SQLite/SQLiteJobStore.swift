@@ -1,0 +1,138 @@
+public import AtelierCore
+import Foundation
+import GRDB
+
+/// The embedded `JobStore` engine: one SQLite file in WAL mode, driven through GRDB.
+///
+/// Writes are serialised by GRDB's single writer connection, so every dispatch sees the fair
+/// queue exactly as the previous one left it; reads run concurrently on reader connections.
+public final class SQLiteJobStore: JobStore {
+    /// How much of a commit must reach the disk before the call returns.
+    public enum Durability: String, Sendable, CaseIterable {
+        /// fsync on every commit: a job acknowledged is on disk even through a power cut.
+        case full
+        /// fsync at WAL checkpoints only: survives a process crash, may lose the last commits on
+        /// power loss. For benchmarks and throw-away installs.
+        case normal
+    }
+
+    let database: DatabasePool
+    public let workSignal = WorkSignal()
+
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    public init(path: String, durability: Durability = .full) throws {
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.maximumReaderCount = 4
+        configuration.busyMode = .timeout(10)
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
+        }
+        database = try DatabasePool(path: path, configuration: configuration)
+        try SQLiteSchema.migrator().migrate(database)
+    }
+
+    // MARK: Creators
+
+    public func createCreator(_ creator: Creator) async throws {
+        do {
+            try await database.write { db in
+                try db.execute(
+                    sql: "INSERT INTO creators (id, name, weight, created_at) VALUES (?, ?, ?, ?)",
+                    arguments: [creator.id.rawValue, creator.name, creator.weight, SQLiteRows.micros(creator.createdAt)]
+                )
+            }
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw StoreError(.duplicateName, "a creator named \"\(creator.name)\" already exists")
+        }
+    }
+
+    public func creator(id: CreatorID) async throws -> Creator? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT id, name, weight, created_at FROM creators WHERE id = ?",
+                             arguments: [id.rawValue]).map(SQLiteRows.creator)
+        }
+    }
+
+    public func creators() async throws -> [Creator] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, weight, created_at FROM creators ORDER BY created_at, id")
+                .map(SQLiteRows.creator)
+        }
+    }
+
+    // MARK: Reading jobs
+
+    public func job(id: JobID, scope: AccessScope) async throws -> Job? {
+        try await database.read { db in try Self.job(db, id: id, scope: scope) }
+    }
+
+    static func job(_ db: Database, id: JobID, scope: AccessScope) throws -> Job? {
+        let row = try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE id = ?"),
+            arguments: [id.rawValue]
+        )
+        guard let job = row.map({ SQLiteRows.job($0).job }) else { return nil }
+        if let creator = scope.creatorID, creator != job.creatorID { return nil }
+        return job
+    }
+
+    public func jobs(_ query: JobQuery) async throws -> JobPage {
+        let limit = max(1, min(query.limit, 500))
+        var conditions: [String] = []
+        var arguments: StatementArguments = []
+        if let creator = query.scope.creatorID {
+            conditions.append("creator_id = ?")
+            arguments += [creator.rawValue]
+        }
+        if let status = query.status {
+            conditions.append(status == .queued ? "state IN ('queued', 'waiting')" : "state = ?")
+            if status != .queued { arguments += [status.rawValue] }
+        }
+        if let cursor = query.cursor {
+            conditions.append("id < ?")
+            arguments += [cursor.rawValue]
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments += [limit + 1]
+        let sql = "SELECT \(SQLiteRows.jobColumns) FROM jobs \(filter) ORDER BY id DESC LIMIT ?"
+        let jobs = try await database.read { [arguments] db in
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { SQLiteRows.job($0).job }
+        }
+        let page = Array(jobs.prefix(limit))
+        return JobPage(jobs: page, nextCursor: jobs.count > limit ? page.last?.id : nil)
+    }
+
+    public func artifacts(of job: JobID) async throws -> [Artifact] {
+        try await database.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT \(SQLiteRows.artifactColumns) FROM artifacts WHERE job_id = ? ORDER BY name",
+                arguments: [job.rawValue]
+            ).map(SQLiteRows.artifact)
+        }
+    }
+
+    public func queueSummary(pool: PoolName) async throws -> [CreatorQueueSummary] {
+        try await database.read { db in
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT creator_id,
+                       SUM(state IN ('queued', 'waiting')),
+                       SUM(state = 'running'),
+                       MIN(CASE WHEN state IN ('queued', 'waiting') THEN created_at END)
+                FROM jobs
+                WHERE pool = ? AND state IN ('queued', 'waiting', 'running')
+                GROUP BY creator_id
+                ORDER BY creator_id
+                """, arguments: [pool.rawValue])
+            return rows.map { row in
+                CreatorQueueSummary(
+                    creatorID: CreatorID(rawValue: row[0])!, queued: row[1], running: row[2],
+                    oldestQueuedAt: SQLiteRows.optionalDate(row[3])
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import GRDB
+
+/// The SQLite schema as named, append-only migrations. Never edit a shipped step; add one.
+enum SQLiteSchema {
+    static func migrator() -> DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-jobs-and-fair-queues") { db in
+            try db.execute(sql: """
+                CREATE TABLE creators (
+                    id          TEXT PRIMARY KEY NOT NULL,
+                    name        TEXT NOT NULL UNIQUE,
+                    weight      INTEGER NOT NULL CHECK (weight >= 1),
+                    created_at  INTEGER NOT NULL
+                );
+
+                CREATE TABLE jobs (
+                    id               TEXT PRIMARY KEY NOT NULL,
+                    creator_id       TEXT NOT NULL REFERENCES creators(id),
+                    kind             TEXT NOT NULL,
+                    pool             TEXT NOT NULL,
+                    model            TEXT NOT NULL,
+                    prompt           TEXT NOT NULL,
+                    negative_prompt  TEXT,
+                    width            INTEGER NOT NULL,
+                    height           INTEGER NOT NULL,
+                    seed             INTEGER NOT NULL,
+                    format           TEXT NOT NULL,
+                    frames           INTEGER NOT NULL,
+                    fps              INTEGER NOT NULL,
+                    steps            INTEGER NOT NULL,
+                    priority         INTEGER NOT NULL,
+                    cost             INTEGER NOT NULL CHECK (cost >= 1),
+                    -- queued | waiting (retry backoff) | running | succeeded | failed | canceled
+                    state            TEXT NOT NULL,
+                    attempt          INTEGER NOT NULL DEFAULT 0,
+                    max_attempts     INTEGER NOT NULL,
+                    progress         REAL NOT NULL DEFAULT 0,
+                    error_code       TEXT,
+                    error_message    TEXT,
+                    created_at       INTEGER NOT NULL,
+                    started_at       INTEGER,
+                    finished_at      INTEGER,
+                    available_at     INTEGER NOT NULL,
+                    cancel_requested INTEGER NOT NULL DEFAULT 0,
+                    parent_id        TEXT REFERENCES jobs(id),
+                    idempotency_key  TEXT,
+                    request_fingerprint TEXT,
+                    lease_holder     TEXT,
+                    lease_expires_at INTEGER,
+                    lease_fence      INTEGER NOT NULL DEFAULT 0
+                );
+                -- A creator's next job: highest priority, then oldest. `model` rides along so the
+                -- model filter is answered from the index.
+                CREATE INDEX jobs_ready ON jobs (pool, creator_id, priority DESC, id, model) WHERE state = 'queued';
+                CREATE INDEX jobs_lease_expiry ON jobs (lease_expires_at) WHERE state = 'running';
+                CREATE INDEX jobs_retry_due ON jobs (available_at) WHERE state = 'waiting';
+                CREATE INDEX jobs_by_creator ON jobs (creator_id, id);
+                CREATE INDEX jobs_by_parent ON jobs (parent_id) WHERE parent_id IS NOT NULL;
+                CREATE UNIQUE INDEX jobs_idempotency ON jobs (creator_id, idempotency_key)
+                    WHERE idempotency_key IS NOT NULL;
+
+                -- Fair-share state per pool and creator (see FairShare): `pass` is the virtual
+                -- time served so far, `activation` orders creators that became ready, `ready`
+                -- counts the creator's dispatchable jobs in the pool.
+                CREATE TABLE fair_queues (
+                    pool        TEXT NOT NULL,
+                    creator_id  TEXT NOT NULL REFERENCES creators(id),
+                    pass        INTEGER NOT NULL,
+                    activation  INTEGER NOT NULL,
+                    ready       INTEGER NOT NULL CHECK (ready >= 0),
+                    PRIMARY KEY (pool, creator_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX fair_queues_waiting ON fair_queues (pool, pass, activation) WHERE ready > 0;
+                CREATE INDEX fair_queues_pass ON fair_queues (pool, pass);
+                CREATE INDEX fair_queues_activation ON fair_queues (activation);
+
+                CREATE TABLE artifacts (
+                    id            TEXT PRIMARY KEY NOT NULL,
+                    job_id        TEXT NOT NULL REFERENCES jobs(id),
+                    name          TEXT NOT NULL,
+                    content_type  TEXT NOT NULL,
+                    bytes         INTEGER NOT NULL,
+                    sha256        TEXT NOT NULL,
+                    storage_key   TEXT NOT NULL,
+                    created_at    INTEGER NOT NULL,
+                    UNIQUE (job_id, name)
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,40 @@
+public import AtelierCore
+
+/// A store operation that could not be carried out for a reason the caller can act on.
+public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// A stable, growable set of reasons.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Base: String, Hashable, Sendable {
+            case idempotencyConflict = "idempotency_conflict"
+            case duplicateName = "duplicate_name"
+            case unknownCreator = "unknown_creator"
+            case unknownParent = "unknown_parent"
+            case invalidArgument = "invalid_argument"
+        }
+
+        private let base: Base
+        private init(_ base: Base) { self.base = base }
+
+        public var description: String { base.rawValue }
+
+        /// The idempotency key was used before with a different request.
+        public static let idempotencyConflict = Code(.idempotencyConflict)
+        public static let duplicateName = Code(.duplicateName)
+        public static let unknownCreator = Code(.unknownCreator)
+        public static let unknownParent = Code(.unknownParent)
+        public static let invalidArgument = Code(.invalidArgument)
+    }
+
+    public var code: Code
+    public var message: String
+    /// The job the error concerns, e.g. the original job of a conflicting idempotency key.
+    public var jobID: JobID?
+
+    public init(_ code: Code, _ message: String, jobID: JobID? = nil) {
+        self.code = code
+        self.message = message
+        self.jobID = jobID
+    }
+
+    public var description: String { "\(code): \(message)" }
+}

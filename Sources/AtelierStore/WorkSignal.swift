@@ -1,0 +1,79 @@
+public import AtelierCore
+import Synchronization
+
+/// Wakes idle dispatchers when work becomes ready in a pool.
+///
+/// A dispatcher takes a `Ticket` *before* it looks for work and waits on that ticket when it
+/// found none; a ring that happened in between makes the wait return at once, so no wake-up is
+/// ever lost. Engines ring it after committing (SQLite) or on LISTEN/NOTIFY (PostgreSQL).
+public final class WorkSignal: Sendable {
+    /// The pool's ring count at the moment the ticket was taken.
+    public struct Ticket: Sendable, Hashable {
+        let pool: PoolName
+        let generation: UInt64
+    }
+
+    private struct State {
+        var generations: [PoolName: UInt64] = [:]
+        var waiters: [PoolName: [UInt64: CheckedContinuation<Void, Never>]] = [:]
+        /// Waiters that have an id but have not yet parked their continuation.
+        var unparked: Set<UInt64> = []
+        var cancelledBeforeWaiting: Set<UInt64> = []
+        var nextWaiter: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public func ticket(for pool: PoolName) -> Ticket {
+        state.withLock { Ticket(pool: pool, generation: $0.generations[pool, default: 0]) }
+    }
+
+    /// Wakes every dispatcher waiting on `pool`.
+    public func ring(_ pool: PoolName) {
+        let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.generations[pool, default: 0] &+= 1
+            return Array(state.waiters.removeValue(forKey: pool)?.values ?? [:].values)
+        }
+        for continuation in woken { continuation.resume() }
+    }
+
+    /// Returns when the pool is rung after `ticket` was taken, when `timeout` passes, or when the
+    /// calling task is cancelled, whichever comes first.
+    public func wait(_ ticket: Ticket, timeout: Duration) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.waitForRing(ticket) }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+    }
+
+    private func waitForRing(_ ticket: Ticket) async {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiter &+= 1
+            state.unparked.insert(state.nextWaiter)
+            return state.nextWaiter
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let resumeNow = state.withLock { state -> Bool in
+                    state.unparked.remove(id)
+                    if state.cancelledBeforeWaiting.remove(id) != nil { return true }
+                    if state.generations[ticket.pool, default: 0] != ticket.generation { return true }
+                    state.waiters[ticket.pool, default: [:]][id] = continuation
+                    return false
+                }
+                if resumeNow { continuation.resume() }
+            }
+        } onCancel: {
+            let continuation = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                if let continuation = state.waiters[ticket.pool]?.removeValue(forKey: id) { return continuation }
+                if state.unparked.contains(id) { state.cancelledBeforeWaiting.insert(id) }
+                return nil
+            }
+            continuation?.resume()
+        }
+    }
+}

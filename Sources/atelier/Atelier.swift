@@ -1,0 +1,11 @@
+import ArgumentParser
+
+/// The `atelier` command: one binary for the server, workers, the client and the benchmarks.
+@main
+struct Atelier: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "atelier",
+        abstract: "Self-hosted generative media: fair scheduling, durable jobs, verifiable provenance.",
+        subcommands: [RenderCommand.self, BenchCommand.self]
+    )
+}
