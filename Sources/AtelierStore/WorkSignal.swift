@@ -30,6 +30,11 @@ public final class WorkSignal: Sendable {
         state.withLock { Ticket(pool: pool, generation: $0.generations[pool, default: 0]) }
     }
 
+    /// Whether the pool was rung since the ticket was taken.
+    public func hasRung(since ticket: Ticket) -> Bool {
+        state.withLock { $0.generations[ticket.pool, default: 0] != ticket.generation }
+    }
+
     /// Wakes every dispatcher waiting on `pool`.
     public func ring(_ pool: PoolName) {
         let woken = state.withLock { state -> [CheckedContinuation<Void, Never>] in
