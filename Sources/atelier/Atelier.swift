@@ -6,6 +6,6 @@ struct Atelier: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "atelier",
         abstract: "Self-hosted generative media: fair scheduling, durable jobs, verifiable provenance.",
-        subcommands: [RenderCommand.self, BenchCommand.self]
+        subcommands: [DemoCommand.self, RenderCommand.self, BenchCommand.self]
     )
 }

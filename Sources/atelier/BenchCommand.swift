@@ -1,7 +1,55 @@
 import ArgumentParser
+import AtelierBenchmarks
+import AtelierStore
+import Foundation
 
 /// `atelier bench`: the release-build benchmarks recorded in docs/benchmarks.md.
 struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "bench", abstract: "Run the engine benchmarks.")
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Run the engine benchmarks and print a Markdown table.",
+        discussion: "Build with -c release: swift run -c release atelier bench"
+    )
+
+    @Option(help: "Comma-separated subset of: render, throughput, latency, fairness, backlog.")
+    var only = "render,throughput,latency,fairness,backlog"
+
+    @Option(help: "SQLite durability: full (fsync each commit), normal, or both.")
+    var durability = "both"
+
+    @Flag(help: "Smaller sizes, for a quick check that the benchmarks run.")
+    var quick = false
+
+    func run() async throws {
+        let selected = Set(only.split(separator: ",").map(String.init))
+        let modes: [SQLiteJobStore.Durability]
+        switch durability {
+        case "both": modes = [.full, .normal]
+        default:
+            guard let mode = SQLiteJobStore.Durability(rawValue: durability) else {
+                throw ValidationError("--durability must be full, normal or both")
+            }
+            modes = [mode]
+        }
+        print("| benchmark | result | target | verdict |")
+        print("|---|---|---|---|")
+        func report(_ results: [BenchmarkResult]) {
+            for result in results { print(result.markdownRow) }
+        }
+        if selected.contains("render") {
+            report(try RenderBenchmark.run(iterations: quick ? 4 : 20))
+        }
+        for mode in modes {
+            if selected.contains("throughput") { report(try await ThroughputBenchmark.run(jobs: quick ? 20_000 : 200_000, durability: mode)) }
+            if selected.contains("latency") { report(try await DispatchLatencyBenchmark.run(samples: quick ? 200 : 2_000, durability: mode)) }
+            if selected.contains("fairness") {
+                report(try await FairnessBenchmark.flood(durability: mode))
+                report(try await FairnessBenchmark.weightedShares(durability: mode))
+            }
+        }
+        if selected.contains("backlog") {
+            report(try await BacklogBenchmark.run(largeJobs: quick ? 100_000 : 1_000_000, largeCreators: quick ? 1_000 : 10_000,
+                                                  durability: .normal))
+        }
+    }
 }

@@ -44,30 +44,4 @@ enum SQLiteFairQueue {
         try db.cachedStatement(sql: "UPDATE fair_queues SET ready = ready - 1 WHERE pool = ? AND creator_id = ?")
             .execute(arguments: [pool.rawValue, creator.rawValue])
     }
-
-    /// Charges a creator for a dispatched job.
-    static func charge(_ db: Database, pool: PoolName, creator: CreatorID, amount: Int64) throws {
-        try db.cachedStatement(sql: """
-            UPDATE fair_queues SET pass = pass + ?, ready = ready - 1 WHERE pool = ? AND creator_id = ?
-            """).execute(arguments: [amount, pool.rawValue, creator.rawValue])
-    }
-
-    /// A waiting creator, in dispatch order.
-    struct Candidate {
-        var creator: CreatorID
-        var weight: Int
-    }
-
-    /// Waiting creators of a pool in dispatch order (smallest pass, then earliest activation).
-    static func candidates(_ db: Database, pool: PoolName, offset: Int, limit: Int) throws -> [Candidate] {
-        try Row.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT q.creator_id, c.weight FROM fair_queues q JOIN creators c ON c.id = q.creator_id
-                WHERE q.pool = ? AND q.ready > 0
-                ORDER BY q.pass, q.activation
-                LIMIT ? OFFSET ?
-                """),
-            arguments: [pool.rawValue, limit, offset]
-        ).map { Candidate(creator: CreatorID(rawValue: $0[0])!, weight: $0[1]) }
-    }
 }

@@ -10,55 +10,40 @@ extension SQLiteJobStore {
     }
 
     private static func lease(_ db: Database, _ request: LeaseRequest, now: Date) throws -> [Lease] {
-        let models = request.models.map(\.rawValue).sorted()
-        let headSQL = """
-            SELECT id, cost FROM jobs INDEXED BY jobs_ready
-            WHERE pool = ? AND creator_id = ? AND state = 'queued' AND model IN (\(repeatElement("?", count: models.count).joined(separator: ", ")))
-            ORDER BY priority DESC, id LIMIT 1
-            """
-        let nowMicros = SQLiteRows.micros(now)
-        let expiry = SQLiteRows.micros(now.addingTimeInterval(request.leaseDuration))
-        // Creators with ready jobs, but none for these models: skipped for the rest of this call.
-        var unservable: Set<CreatorID> = []
-        var leases: [Lease] = []
-        leases.reserveCapacity(request.limit)
-
-        dispatch: while leases.count < request.limit {
-            var offset = 0
-            let page = 16
-            while true {
-                let candidates = try SQLiteFairQueue.candidates(db, pool: request.pool, offset: offset, limit: page)
-                for candidate in candidates where !unservable.contains(candidate.creator) {
-                    var arguments: StatementArguments = [request.pool.rawValue, candidate.creator.rawValue]
-                    arguments += StatementArguments(models)
-                    guard let head = try Row.fetchOne(db.cachedStatement(sql: headSQL), arguments: arguments) else {
-                        unservable.insert(candidate.creator)
-                        continue
-                    }
-                    let jobID: String = head[0]
-                    let cost: Int = head[1]
-                    let row = try Row.fetchOne(
-                        db.cachedStatement(sql: """
-                            UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
-                                started_at = COALESCE(started_at, ?), lease_holder = ?, lease_expires_at = ?
-                            WHERE id = ?
-                            RETURNING \(SQLiteRows.jobColumns)
-                            """),
-                        arguments: [nowMicros, request.worker.rawValue, expiry, jobID]
-                    )!
-                    try SQLiteFairQueue.charge(
-                        db, pool: request.pool, creator: candidate.creator,
-                        amount: FairShare.charge(cost: cost, weight: candidate.weight)
-                    )
-                    let (job, fence) = SQLiteRows.job(row)
-                    leases.append(Lease(job: job, token: LeaseToken(jobID: job.id, fence: fence)))
-                    continue dispatch
-                }
-                if candidates.count < page { break dispatch }
-                offset += page
-            }
+        var planner = SQLiteLeasePlanner(db: db, pool: request.pool, models: request.models.map(\.rawValue).sorted(),
+                                         limit: request.limit)
+        let plan = try planner.plan()
+        guard !plan.jobs.isEmpty else { return [] }
+        let ids = plan.jobs.map(\.jobID)
+        // Decoded straight from the live cursor: no intermediate copy of each row.
+        let updated = try Row.fetchCursor(
+            db.cachedStatement(sql: """
+                UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
+                    started_at = COALESCE(started_at, ?), lease_holder = ?, lease_expires_at = ?
+                WHERE id IN (SELECT value FROM json_each(?)) AND state = 'queued'
+                RETURNING \(SQLiteRows.jobColumns)
+                """),
+            arguments: [SQLiteRows.micros(now), request.worker.rawValue,
+                        SQLiteRows.micros(now.addingTimeInterval(request.leaseDuration)), jsonArray(ids)]
+        )
+        var leases: [String: Lease] = [:]
+        leases.reserveCapacity(ids.count)
+        while let row = try updated.next() {
+            let (job, fence) = SQLiteRows.job(row)
+            leases[job.id.rawValue] = Lease(job: job, token: LeaseToken(jobID: job.id, fence: fence))
         }
-        return leases
+        precondition(leases.count == ids.count, "planned jobs must all be queued inside the same transaction")
+        for (creator, pass, served) in plan.creators {
+            try db.cachedStatement(sql: """
+                UPDATE fair_queues SET pass = ?, ready = ready - ? WHERE pool = ? AND creator_id = ?
+                """).execute(arguments: [pass, served, request.pool.rawValue, creator.rawValue])
+        }
+        return ids.map { leases[$0]! }
+    }
+
+    /// A JSON array of identifiers, for `json_each`. Identifiers never need escaping.
+    static func jsonArray(_ ids: [String]) -> String {
+        "[\"" + ids.joined(separator: "\",\"") + "\"]"
     }
 
     public func heartbeat(_ token: LeaseToken, progress: Double?, leaseDuration: TimeInterval, now: Date) async throws
@@ -82,19 +67,36 @@ extension SQLiteJobStore {
 
     public func complete(_ completions: [Completion], now: Date) async throws -> [CompletionOutcome] {
         guard !completions.isEmpty else { return [] }
-        let nowMicros = SQLiteRows.micros(now)
+        for completion in completions {
+            for artifact in completion.artifacts where artifact.jobID != completion.token.jobID {
+                throw StoreError(.invalidArgument, "artifact \(artifact.id) belongs to another job")
+            }
+        }
+        // One statement completes the whole batch: each (id, fence) pair must still hold the
+        // job's current lease; RETURNING names the jobs that did.
+        let pairs = "[" + completions.map { "[\"\($0.token.jobID.rawValue)\",\($0.token.fence)]" }.joined(separator: ",") + "]"
         return try await database.write { db in
-            try completions.map { completion in
-                try db.cachedStatement(sql: """
+            let completed = try Set(String.fetchAll(
+                db.cachedStatement(sql: """
                     UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = ?, lease_holder = NULL,
                         lease_expires_at = NULL, error_code = NULL, error_message = NULL
-                    WHERE id = ? AND state = 'running' AND lease_fence = ?
-                    """).execute(arguments: [nowMicros, completion.token.jobID.rawValue, completion.token.fence])
-                guard db.changesCount == 1 else { return .leaseLost }
+                    WHERE state = 'running'
+                      AND (id, lease_fence) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))
+                    RETURNING id
+                    """),
+                arguments: [SQLiteRows.micros(now), pairs]
+            ))
+            var outcomes: [CompletionOutcome] = []
+            outcomes.reserveCapacity(completions.count)
+            var recorded: Set<String> = []
+            for completion in completions {
+                let id = completion.token.jobID.rawValue
+                // A token listed twice in one batch completes once.
+                guard completed.contains(id), recorded.insert(id).inserted else {
+                    outcomes.append(.leaseLost)
+                    continue
+                }
                 for artifact in completion.artifacts {
-                    guard artifact.jobID == completion.token.jobID else {
-                        throw StoreError(.invalidArgument, "artifact \(artifact.id) belongs to another job")
-                    }
                     try db.cachedStatement(sql: """
                         INSERT INTO artifacts (id, job_id, name, content_type, bytes, sha256, storage_key, created_at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -104,8 +106,9 @@ extension SQLiteJobStore {
                             SQLiteRows.micros(artifact.createdAt),
                         ])
                 }
-                return .completed
+                outcomes.append(.completed)
             }
+            return outcomes
         }
     }
 

@@ -5,6 +5,7 @@ import GRDB
 extension SQLiteJobStore {
     public func enqueue(_ jobs: [NewJob], now: Date) async throws -> [EnqueueOutcome] {
         guard !jobs.isEmpty else { return [] }
+        for job in jobs { try Self.checkArguments(job) }
         let outcomes = try await database.write { db in try Self.enqueue(db, jobs, now: now) }
         let pools = Set(outcomes.compactMap { outcome -> PoolName? in
             if case .created(let job) = outcome { return job.pool }
@@ -18,12 +19,15 @@ extension SQLiteJobStore {
         let nowMicros = SQLiteRows.micros(now)
         var outcomes: [EnqueueOutcome] = []
         outcomes.reserveCapacity(jobs.count)
+        var inserted: [NewJob] = []
+        inserted.reserveCapacity(jobs.count)
         var knownCreators: Set<CreatorID> = []
+        // Idempotency keys first used earlier in this same batch, per creator.
+        var batchKeys: [QueueKeyedIdempotency: NewJob] = [:]
         var readyOrder: [QueueKey] = []
         var readyCounts: [QueueKey: Int] = [:]
 
         for new in jobs {
-            try checkArguments(new)
             if !knownCreators.contains(new.creatorID) {
                 guard try Bool.fetchOne(
                     db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM creators WHERE id = ?)"),
@@ -42,51 +46,67 @@ extension SQLiteJobStore {
                     throw StoreError(.unknownParent, "no job \(parent) exists for this creator")
                 }
             }
-            if let key = new.idempotencyKey, let existing = try Row.fetchOne(
-                db.cachedStatement(sql: """
-                    SELECT \(SQLiteRows.jobColumns), request_fingerprint FROM jobs
-                    WHERE creator_id = ? AND idempotency_key = ?
-                    """),
-                arguments: [new.creatorID.rawValue, key]
-            ) {
-                let job = SQLiteRows.job(existing).job
-                let fingerprint: String? = existing[32]
-                guard fingerprint == new.requestFingerprint else {
-                    throw StoreError(
-                        .idempotencyConflict,
-                        "idempotency key \"\(key)\" was used for a different request (job \(job.id))",
-                        jobID: job.id
-                    )
+            if let key = new.idempotencyKey {
+                if let existing = try Row.fetchOne(
+                    db.cachedStatement(sql: """
+                        SELECT \(SQLiteRows.jobColumns), request_fingerprint FROM jobs
+                        WHERE creator_id = ? AND idempotency_key = ?
+                        """),
+                    arguments: [new.creatorID.rawValue, key]
+                ) {
+                    let job = SQLiteRows.job(existing).job
+                    try checkReuse(of: key, fingerprint: existing[32], by: new, original: job.id)
+                    outcomes.append(.existing(job))
+                    continue
                 }
-                outcomes.append(.existing(job))
-                continue
+                let scoped = QueueKeyedIdempotency(creator: new.creatorID, key: key)
+                if let earlier = batchKeys[scoped] {
+                    try checkReuse(of: key, fingerprint: earlier.requestFingerprint, by: new, original: earlier.id)
+                    outcomes.append(.existing(makeJob(earlier, now: nowMicros)))
+                    continue
+                }
+                batchKeys[scoped] = new
             }
-            try db.cachedStatement(sql: """
-                INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
-                    format, frames, fps, steps, priority, cost, state, max_attempts, created_at, available_at,
-                    parent_id, idempotency_key, request_fingerprint)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
-                """).execute(arguments: [
-                    new.id.rawValue, new.creatorID.rawValue, new.kind.rawValue, new.pool.rawValue,
-                    new.model.rawValue, new.prompt, new.negativePrompt, new.params.width, new.params.height,
-                    Int64(new.params.seed), new.params.format.rawValue, new.params.frames, new.params.fps,
-                    new.params.steps, new.priority, new.cost, new.maxAttempts, nowMicros, nowMicros,
-                    new.parentID?.rawValue, new.idempotencyKey, new.requestFingerprint,
-                ])
-            outcomes.append(.created(Job(
-                id: new.id, creatorID: new.creatorID, kind: new.kind, pool: new.pool, model: new.model,
-                prompt: new.prompt, negativePrompt: new.negativePrompt, params: new.params, priority: new.priority,
-                cost: new.cost, maxAttempts: new.maxAttempts, createdAt: SQLiteRows.date(nowMicros),
-                parentID: new.parentID, idempotencyKey: new.idempotencyKey
-            )))
-            let key = QueueKey(pool: new.pool, creator: new.creatorID)
-            if readyCounts[key] == nil { readyOrder.append(key) }
-            readyCounts[key, default: 0] += 1
+            inserted.append(new)
+            outcomes.append(.created(makeJob(new, now: nowMicros)))
+            let queue = QueueKey(pool: new.pool, creator: new.creatorID)
+            if readyCounts[queue] == nil { readyOrder.append(queue) }
+            readyCounts[queue, default: 0] += 1
         }
-        for key in readyOrder {
-            try SQLiteFairQueue.markReady(db, pool: key.pool, creator: key.creator, count: readyCounts[key]!)
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
+                format, frames, fps, steps, priority, cost, state, max_attempts, created_at, available_at,
+                parent_id, idempotency_key, request_fingerprint)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
+            """)
+        for new in inserted {
+            try insert.execute(arguments: [
+                new.id.rawValue, new.creatorID.rawValue, new.kind.rawValue, new.pool.rawValue,
+                new.model.rawValue, new.prompt, new.negativePrompt, new.params.width, new.params.height,
+                Int64(new.params.seed), new.params.format.rawValue, new.params.frames, new.params.fps,
+                new.params.steps, new.priority, new.cost, new.maxAttempts, nowMicros, nowMicros,
+                new.parentID?.rawValue, new.idempotencyKey, new.requestFingerprint,
+            ])
+        }
+        for queue in readyOrder {
+            try SQLiteFairQueue.markReady(db, pool: queue.pool, creator: queue.creator, count: readyCounts[queue]!)
         }
         return outcomes
+    }
+
+    private static func checkReuse(of key: String, fingerprint: String?, by new: NewJob, original: JobID) throws {
+        guard fingerprint == new.requestFingerprint else {
+            throw StoreError(
+                .idempotencyConflict, "idempotency key \"\(key)\" was used for a different request (job \(original))",
+                jobID: original)
+        }
+    }
+
+    private static func makeJob(_ new: NewJob, now: Int64) -> Job {
+        Job(id: new.id, creatorID: new.creatorID, kind: new.kind, pool: new.pool, model: new.model,
+            prompt: new.prompt, negativePrompt: new.negativePrompt, params: new.params, priority: new.priority,
+            cost: new.cost, maxAttempts: new.maxAttempts, createdAt: SQLiteRows.date(now),
+            parentID: new.parentID, idempotencyKey: new.idempotencyKey)
     }
 
     private static func checkArguments(_ job: NewJob) throws {
@@ -99,4 +119,10 @@ extension SQLiteJobStore {
 struct QueueKey: Hashable {
     var pool: PoolName
     var creator: CreatorID
+}
+
+/// An idempotency key in its creator's namespace.
+struct QueueKeyedIdempotency: Hashable {
+    var creator: CreatorID
+    var key: String
 }

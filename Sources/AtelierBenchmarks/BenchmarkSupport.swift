@@ -1,0 +1,75 @@
+import AtelierCore
+public import AtelierStore
+import Foundation
+
+/// Shared pieces of the benchmarks: fresh stores, creators, job factories and statistics.
+struct BenchmarkBed {
+    let directory: URL
+    let store: SQLiteJobStore
+    let clock = SystemWallClock()
+    let ids: IDGenerator
+
+    init(durability: SQLiteJobStore.Durability) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        store = try SQLiteJobStore(path: directory.appendingPathComponent("bench.sqlite").path, durability: durability)
+        ids = IDGenerator(clock: clock)
+    }
+
+    func remove() {
+        try? FileManager.default.removeItem(at: directory)
+    }
+
+    func makeCreators(_ count: Int, weight: (Int) -> Int = { _ in 1 }) async throws -> [CreatorID] {
+        var created: [CreatorID] = []
+        for index in 0..<count {
+            let id = ids.creatorID()
+            try await store.createCreator(Creator(id: id, name: "bench-\(index)-\(id)", weight: weight(index), createdAt: clock.now))
+            created.append(id)
+        }
+        return created
+    }
+
+    func job(_ creator: CreatorID, cost: Int = 1) -> NewJob {
+        NewJob(id: ids.jobID(), creatorID: creator, kind: .image, pool: .image, model: .builtin, prompt: "noop",
+               params: JobParams(width: 64, height: 64), cost: cost)
+    }
+
+    func leaseRequest(worker: String, limit: Int) -> LeaseRequest {
+        LeaseRequest(pool: .image, worker: WorkerID(rawValue: worker)!, models: [.builtin], limit: limit)
+    }
+}
+
+/// Nearest-rank percentile of an unsorted sample.
+func percentile(_ values: [Double], _ p: Double) -> Double {
+    guard !values.isEmpty else { return .nan }
+    let sorted = values.sorted()
+    let rank = Int((p / 100 * Double(sorted.count)).rounded(.up)) - 1
+    return sorted[max(0, min(sorted.count - 1, rank))]
+}
+
+/// Seconds elapsed on the monotonic clock while running `body`.
+func measure(_ body: () async throws -> Void) async rethrows -> Double {
+    let start = ContinuousClock.now
+    try await body()
+    let elapsed = ContinuousClock.now - start
+    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// One line of results: a name, the figure, the unit, the target and whether it was met.
+public struct BenchmarkResult: Sendable {
+    public var name: String
+    public var value: Double
+    public var unit: String
+    public var target: String
+    public var isMet: Bool?
+
+    public var markdownRow: String {
+        let verdict = isMet.map { $0 ? "met" : "**missed**" } ?? "—"
+        return "| \(name) | \(String(format: value >= 100 ? "%.0f" : "%.3g", value)) \(unit) | \(target) | \(verdict) |"
+    }
+}

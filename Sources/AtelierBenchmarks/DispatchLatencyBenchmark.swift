@@ -1,0 +1,57 @@
+public import AtelierStore
+import AtelierCore
+import Foundation
+
+/// (b) How long a job waits from the producer's enqueue call until an idle worker holds its
+/// lease. The worker parks on the store's work signal, as the in-process pool does.
+public enum DispatchLatencyBenchmark {
+    public static func run(samples: Int, durability: SQLiteJobStore.Durability) async throws -> [BenchmarkResult] {
+        let bed = try BenchmarkBed(durability: durability)
+        defer { bed.remove() }
+        let creator = try await bed.makeCreators(1)[0]
+        let store = bed.store
+        let stamps = LatencyStamps()
+        let worker = Task {
+            let request = bed.leaseRequest(worker: "idle", limit: 1)
+            var seen = 0
+            while seen < samples {
+                let ticket = store.workSignal.ticket(for: .image)
+                let leases = try await store.leaseJobs(request, now: bed.clock.now)
+                if let lease = leases.first {
+                    await stamps.leased(lease.job.id, at: ContinuousClock.now)
+                    _ = try await store.complete([Completion(token: lease.token)], now: bed.clock.now)
+                    seen += 1
+                } else {
+                    await store.workSignal.wait(ticket, timeout: .seconds(1))
+                }
+            }
+        }
+        for _ in 0..<samples {
+            // Let the worker go idle and park before each job arrives.
+            try await Task.sleep(for: .milliseconds(2))
+            let job = bed.job(creator)
+            await stamps.queued(job.id, at: ContinuousClock.now)
+            _ = try await store.enqueue([job], now: bed.clock.now)
+        }
+        try await worker.value
+        let latencies = await stamps.latenciesInMilliseconds()
+        let p50 = percentile(latencies, 50), p99 = percentile(latencies, 99)
+        let label = "b) dispatch latency, idle worker, \(samples) jobs, durability \(durability.rawValue)"
+        return [
+            BenchmarkResult(name: "\(label): p50", value: p50, unit: "ms", target: "≤ 1 ms", isMet: p50 <= 1),
+            BenchmarkResult(name: "\(label): p99", value: p99, unit: "ms", target: "≤ 5 ms", isMet: p99 <= 5),
+        ]
+    }
+}
+
+actor LatencyStamps {
+    private var queuedAt: [JobID: ContinuousClock.Instant] = [:]
+    private var leasedAt: [JobID: ContinuousClock.Instant] = [:]
+
+    func queued(_ id: JobID, at instant: ContinuousClock.Instant) { queuedAt[id] = instant }
+    func leased(_ id: JobID, at instant: ContinuousClock.Instant) { leasedAt[id] = instant }
+
+    func latenciesInMilliseconds() -> [Double] {
+        queuedAt.compactMap { id, start in leasedAt[id].map { ($0 - start).seconds * 1000 } }
+    }
+}
