@@ -22,7 +22,8 @@ public enum BacklogBenchmark {
     /// Median seconds per single-job lease, over 4 rounds of 500 leases each topped back up.
     static func leaseCost(jobs: Int, creators count: Int, durability: SQLiteJobStore.Durability) async throws -> Double {
         let bed = try BenchmarkBed(durability: durability)
-        defer { bed.remove() }
+        let housekeeping = bed.startHousekeeping()
+        defer { housekeeping.cancel(); bed.remove() }
         let creators = try await bed.makeCreators(count)
         let perCreator = max(1, jobs / count)
         // Queue creator by creator so each batch touches few fair-queue rows.

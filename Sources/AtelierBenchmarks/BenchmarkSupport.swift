@@ -16,6 +16,17 @@ struct BenchmarkBed {
         ids = IDGenerator(clock: clock)
     }
 
+    /// Runs the store's housekeeping every second, as the maintenance service does in production.
+    func startHousekeeping() -> Task<Void, Never> {
+        let store = self.store
+        return Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(1))
+                try? await store.performHousekeeping()
+            }
+        }
+    }
+
     func remove() {
         try? FileManager.default.removeItem(at: directory)
     }

@@ -7,7 +7,8 @@ import Foundation
 public enum DispatchLatencyBenchmark {
     public static func run(samples: Int, durability: SQLiteJobStore.Durability) async throws -> [BenchmarkResult] {
         let bed = try BenchmarkBed(durability: durability)
-        defer { bed.remove() }
+        let housekeeping = bed.startHousekeeping()
+        defer { housekeeping.cancel(); bed.remove() }
         let creator = try await bed.makeCreators(1)[0]
         let store = bed.store
         let stamps = LatencyStamps()

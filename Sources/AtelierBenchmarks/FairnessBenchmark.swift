@@ -7,7 +7,8 @@ import Foundation
 public enum FairnessBenchmark {
     public static func flood(durability: SQLiteJobStore.Durability, floodSize: Int = 10_000) async throws -> [BenchmarkResult] {
         let bed = try BenchmarkBed(durability: durability)
-        defer { bed.remove() }
+        let housekeeping = bed.startHousekeeping()
+        defer { housekeeping.cancel(); bed.remove() }
         let creators = try await bed.makeCreators(5)
         let flooder = creators[0], light = Array(creators.dropFirst())
         let store = bed.store
@@ -47,7 +48,8 @@ public enum FairnessBenchmark {
 
     public static func weightedShares(durability: SQLiteJobStore.Durability, dispatches: Int = 7_000) async throws -> [BenchmarkResult] {
         let bed = try BenchmarkBed(durability: durability)
-        defer { bed.remove() }
+        let housekeeping = bed.startHousekeeping()
+        defer { housekeeping.cancel(); bed.remove() }
         let weights = [1, 2, 4]
         let creators = try await bed.makeCreators(3) { weights[$0] }
         var random = SplitMix64(seed: 99)

@@ -7,7 +7,8 @@ import Foundation
 public enum ThroughputBenchmark {
     public static func run(jobs total: Int, durability: SQLiteJobStore.Durability) async throws -> [BenchmarkResult] {
         let bed = try BenchmarkBed(durability: durability)
-        defer { bed.remove() }
+        let housekeeping = bed.startHousekeeping()
+        defer { housekeeping.cancel(); bed.remove() }
         let creators = try await bed.makeCreators(10)
         let store = bed.store
         let enqueueBatch = 1_000, leaseBatch = 500

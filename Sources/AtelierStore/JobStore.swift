@@ -51,6 +51,10 @@ public protocol JobStore: Sendable {
     /// Makes jobs whose retry backoff has elapsed ready for dispatch; returns how many.
     func promoteDueRetries(now: Date) async throws -> Int
 
+    /// Engine-specific upkeep, called periodically by the maintenance service (SQLite:
+    /// checkpointing the write-ahead log off the commit path).
+    func performHousekeeping() async throws
+
     /// Per pool and creator: how many jobs wait and run, and the oldest waiting job's creation time.
     func queueSummary(pool: PoolName) async throws -> [CreatorQueueSummary]
 

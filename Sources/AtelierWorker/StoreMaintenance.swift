@@ -3,15 +3,16 @@ public import AtelierStore
 public import Logging
 public import ServiceLifecycle
 
-/// Periodically returns expired leases to the queue and releases retries whose backoff is over.
-public struct LeaseReaper: Service {
+/// The store's periodic upkeep: returns expired leases to the queue, releases retries whose
+/// backoff is over, and lets the engine do its own housekeeping (SQLite's WAL checkpoint).
+public struct StoreMaintenance: Service {
     let store: any JobStore
     let clock: any WallClock
     let interval: Duration
     let logger: Logger
 
     public init(store: any JobStore, clock: any WallClock, interval: Duration = .seconds(1),
-                logger: Logger = Logger(label: "atelier.reaper")) {
+                logger: Logger = Logger(label: "atelier.maintenance")) {
         self.store = store
         self.clock = clock
         self.interval = interval
@@ -29,7 +30,7 @@ public struct LeaseReaper: Service {
         }
     }
 
-    /// One pass: reclaims expired leases, then promotes due retries.
+    /// One pass: reclaims expired leases, promotes due retries, then housekeeping.
     @discardableResult
     public func sweep() async throws -> (reclaimed: [ReclaimedLease], promoted: Int) {
         let now = clock.now
@@ -38,6 +39,7 @@ public struct LeaseReaper: Service {
             logger.warning("lease expired", metadata: ["job": "\(lease.jobID)", "now": "\(lease.status)"])
         }
         let promoted = try await store.promoteDueRetries(now: now)
+        try await store.performHousekeeping()
         return (reclaimed, promoted)
     }
 }
