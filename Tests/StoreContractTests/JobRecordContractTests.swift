@@ -35,6 +35,24 @@ import Testing
     }
 
     @Test(arguments: StoreEngine.all)
+    func textRoundTripsByteForByte(engine: StoreEngine) async throws {
+        let h = try await StoreHarness(engine)
+        let alice = try await h.makeCreator("alice")
+        let prompt = "un renard roux 🦊 dans la neige \"fraîche\"\n— 雪の中の狐\t\\ ; DROP TABLE jobs; --"
+        var new = h.newJob(alice, prompt: prompt)
+        new.negativePrompt = ""
+        try await h.enqueue([new])
+        let leased = try #require(try await h.lease(1).first)
+        #expect(leased.job.prompt == prompt && leased.job.negativePrompt == "")
+        let read = try await h.job(new.id)
+        #expect(read.prompt == prompt && read.negativePrompt == "")
+        var plain = h.newJob(alice)
+        plain.negativePrompt = nil
+        try await h.enqueue([plain])
+        #expect(try await h.job(plain.id).negativePrompt == nil)
+    }
+
+    @Test(arguments: StoreEngine.all)
     func creatorsSeeOnlyTheirOwnJobs(engine: StoreEngine) async throws {
         let h = try await StoreHarness(engine)
         let alice = try await h.makeCreator("alice")

@@ -15,21 +15,21 @@ extension SQLiteJobStore {
         let plan = try planner.plan()
         guard !plan.jobs.isEmpty else { return [] }
         let ids = plan.jobs.map(\.jobID)
-        // Decoded straight from the live cursor: no intermediate copy of each row.
-        let updated = try Row.fetchCursor(
-            db.cachedStatement(sql: """
-                UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
-                    started_at = COALESCE(started_at, ?), lease_holder = ?, lease_expires_at = ?
-                WHERE id IN (SELECT value FROM json_each(?)) AND state = 'queued'
-                RETURNING \(SQLiteRows.jobColumns)
-                """),
-            arguments: [SQLiteRows.micros(now), request.worker.rawValue,
-                        SQLiteRows.micros(now.addingTimeInterval(request.leaseDuration)), jsonArray(ids)]
-        )
+        // Bound and decoded through SQLite's C API: this statement runs for every job leased.
+        let update = SQLiteRawStatement(try db.cachedStatement(sql: """
+            UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
+                started_at = COALESCE(started_at, ?1), lease_holder = ?2, lease_expires_at = ?3
+            WHERE id IN (SELECT value FROM json_each(?4)) AND state = 'queued'
+            RETURNING \(SQLiteRows.jobColumns)
+            """))
+        update.bind(1, SQLiteRows.micros(now))
+        update.bind(2, request.worker.rawValue)
+        update.bind(3, SQLiteRows.micros(now.addingTimeInterval(request.leaseDuration)))
+        update.bind(4, jsonArray(ids))
         var leases: [String: Lease] = [:]
         leases.reserveCapacity(ids.count)
-        while let row = try updated.next() {
-            let (job, fence) = SQLiteRows.job(row)
+        while try update.step() {
+            let (job, fence) = SQLiteRows.job(update)
             leases[job.id.rawValue] = Lease(job: job, token: LeaseToken(jobID: job.id, fence: fence))
         }
         precondition(leases.count == ids.count, "planned jobs must all be queued inside the same transaction")

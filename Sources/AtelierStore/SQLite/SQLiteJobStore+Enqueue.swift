@@ -73,20 +73,40 @@ extension SQLiteJobStore {
             if readyCounts[queue] == nil { readyOrder.append(queue) }
             readyCounts[queue, default: 0] += 1
         }
-        let insert = try db.cachedStatement(sql: """
+        // Bound through SQLite's C API: this statement runs for every job queued.
+        let insertSQL = """
             INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
                 format, frames, fps, steps, priority, cost, state, max_attempts, created_at, available_at,
                 parent_id, idempotency_key, request_fingerprint)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)
-            """)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'queued', ?17, ?18, ?18,
+                ?19, ?20, ?21)
+            """
+        // Looked up once: GRDB's cache lookup scans the SQL text each time.
+        let prepared = try db.cachedStatement(sql: insertSQL)
         for new in inserted {
-            try insert.execute(arguments: [
-                new.id.rawValue, new.creatorID.rawValue, new.kind.rawValue, new.pool.rawValue,
-                new.model.rawValue, new.prompt, new.negativePrompt, new.params.width, new.params.height,
-                Int64(new.params.seed), new.params.format.rawValue, new.params.frames, new.params.fps,
-                new.params.steps, new.priority, new.cost, new.maxAttempts, nowMicros, nowMicros,
-                new.parentID?.rawValue, new.idempotencyKey, new.requestFingerprint,
-            ])
+            let insert = SQLiteRawStatement(prepared)
+            insert.bind(1, new.id.rawValue)
+            insert.bind(2, new.creatorID.rawValue)
+            insert.bind(3, new.kind.rawValue)
+            insert.bind(4, new.pool.rawValue)
+            insert.bind(5, new.model.rawValue)
+            insert.bind(6, new.prompt)
+            insert.bind(7, new.negativePrompt)
+            insert.bind(8, new.params.width)
+            insert.bind(9, new.params.height)
+            insert.bind(10, Int64(new.params.seed))
+            insert.bind(11, new.params.format.rawValue)
+            insert.bind(12, new.params.frames)
+            insert.bind(13, new.params.fps)
+            insert.bind(14, new.params.steps)
+            insert.bind(15, new.priority)
+            insert.bind(16, new.cost)
+            insert.bind(17, new.maxAttempts)
+            insert.bind(18, nowMicros)
+            insert.bind(19, new.parentID?.rawValue)
+            insert.bind(20, new.idempotencyKey)
+            insert.bind(21, new.requestFingerprint)
+            try insert.run()
         }
         for queue in readyOrder {
             try SQLiteFairQueue.markReady(db, pool: queue.pool, creator: queue.creator, count: readyCounts[queue]!)

@@ -31,9 +31,11 @@ public final class SQLiteJobStore: JobStore {
         configuration.maximumReaderCount = 4
         configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA page_size = 8192")
             try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
             try db.execute(sql: "PRAGMA cache_size = -65536")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
+            try db.execute(sql: "PRAGMA mmap_size = 268435456")
             // Checkpoints run from `performHousekeeping`, off the commit path; an automatic one
             // would stall whichever commit crossed the threshold (measured: p99 dispatch 15 ms → 1 ms).
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")

@@ -29,38 +29,43 @@ enum SQLiteRows {
     }
 
     /// Decodes a row selected with `jobColumns`, returning the job and its lease fence.
-    static func job(_ row: Row) -> (job: Job, fence: Int64) {
-        let errorCode: String? = row[20]
+    ///
+    /// Rows come from this store, which wrote them from validated values, so identifiers and
+    /// enumerations parse; the fallbacks only keep a damaged file from crashing a read.
+    static func job(_ row: some SQLiteColumnReader) -> (job: Job, fence: Int64) {
+        func text(_ column: Int32) -> String { row.text(column) ?? "" }
+        func int(_ column: Int32) -> Int { Int(row.integer(column) ?? 0) }
+        let errorCode = row.text(20)
         let job = Job(
-            id: JobID(rawValue: row[0])!,
-            creatorID: CreatorID(rawValue: row[1])!,
-            kind: JobKind(rawValue: row[2]) ?? .image,
-            pool: PoolName(rawValue: row[3])!,
-            model: ModelID(rawValue: row[4])!,
-            prompt: row[5],
-            negativePrompt: row[6],
+            id: JobID(rawValue: text(0)) ?? JobID(rawValue: "invalid")!,
+            creatorID: CreatorID(rawValue: text(1)) ?? CreatorID(rawValue: "invalid")!,
+            kind: JobKind(rawValue: text(2)) ?? .image,
+            pool: PoolName(rawValue: text(3)) ?? .image,
+            model: ModelID(rawValue: text(4)) ?? .builtin,
+            prompt: text(5),
+            negativePrompt: row.text(6),
             params: JobParams(
-                width: row[7], height: row[8], seed: UInt32(truncatingIfNeeded: row[9] as Int64),
-                format: OutputFormat(rawValue: row[10]) ?? .png, frames: row[11], fps: row[12], steps: row[13]
+                width: int(7), height: int(8), seed: UInt32(truncatingIfNeeded: row.integer(9) ?? 0),
+                format: OutputFormat(rawValue: text(10)) ?? .png, frames: int(11), fps: int(12), steps: int(13)
             ),
-            priority: row[14],
-            cost: row[15],
-            status: status(row[16]),
-            attempt: row[17],
-            maxAttempts: row[18],
-            progress: row[19],
-            error: errorCode.map { JobError(code: $0, message: row[21] ?? "") },
-            createdAt: date(row[22] as Int64),
-            startedAt: optionalDate(row[23]),
-            finishedAt: optionalDate(row[24]),
-            availableAt: date(row[25] as Int64),
-            isCancelRequested: row[26],
-            parentID: (row[27] as String?).flatMap(JobID.init(rawValue:)),
-            idempotencyKey: row[28],
-            leaseHolder: (row[29] as String?).flatMap(WorkerID.init(rawValue:)),
-            leaseExpiresAt: optionalDate(row[30])
+            priority: int(14),
+            cost: int(15),
+            status: status(text(16)),
+            attempt: int(17),
+            maxAttempts: int(18),
+            progress: row.real(19) ?? 0,
+            error: errorCode.map { JobError(code: $0, message: row.text(21) ?? "") },
+            createdAt: date(row.integer(22) ?? 0),
+            startedAt: optionalDate(row.integer(23)),
+            finishedAt: optionalDate(row.integer(24)),
+            availableAt: date(row.integer(25) ?? 0),
+            isCancelRequested: int(26) != 0,
+            parentID: row.text(27).flatMap(JobID.init(rawValue:)),
+            idempotencyKey: row.text(28),
+            leaseHolder: row.text(29).flatMap(WorkerID.init(rawValue:)),
+            leaseExpiresAt: optionalDate(row.integer(30))
         )
-        return (job, row[31])
+        return (job, row.integer(31) ?? 0)
     }
 
     static let artifactColumns = "id, job_id, name, content_type, bytes, sha256, storage_key, created_at"
