@@ -79,6 +79,14 @@ public struct BenchmarkResult: Sendable {
     public var target: String
     public var isMet: Bool?
 
+    public init(name: String, value: Double, unit: String, target: String, isMet: Bool? = nil) {
+        self.name = name
+        self.value = value
+        self.unit = unit
+        self.target = target
+        self.isMet = isMet
+    }
+
     public var markdownRow: String {
         let verdict = isMet.map { $0 ? "met" : "**missed**" } ?? "—"
         return "| \(name) | \(String(format: value >= 100 ? "%.0f" : "%.3g", value)) \(unit) | \(target) | \(verdict) |"

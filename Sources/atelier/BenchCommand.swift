@@ -11,11 +11,14 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: "Build with -c release: swift run -c release atelier bench"
     )
 
-    @Option(help: "Comma-separated subset of: render, throughput, latency, fairness, backlog.")
-    var only = "render,throughput,latency,fairness,backlog"
+    @Option(help: "Comma-separated subset of: render, throughput, phases, latency, fairness, backlog.")
+    var only = "render,throughput,phases,latency,fairness,backlog"
 
     @Option(help: "SQLite durability: full (fsync each commit), normal, or both.")
     var durability = "both"
+
+    @Option(help: "Jobs in the throughput benchmark (default 200,000; 20,000 with --quick).")
+    var jobs: Int?
 
     @Flag(help: "Smaller sizes, for a quick check that the benchmarks run.")
     var quick = false
@@ -40,7 +43,8 @@ struct BenchCommand: AsyncParsableCommand {
             report(try RenderBenchmark.run(iterations: quick ? 4 : 20))
         }
         for mode in modes {
-            if selected.contains("throughput") { report(try await ThroughputBenchmark.run(jobs: quick ? 20_000 : 200_000, durability: mode)) }
+            if selected.contains("throughput") { report(try await ThroughputBenchmark.run(jobs: jobs ?? (quick ? 20_000 : 200_000), durability: mode)) }
+            if selected.contains("phases") { report(try await ThroughputBenchmark.phases(jobs: jobs ?? 100_000, durability: mode)) }
             if selected.contains("latency") { report(try await DispatchLatencyBenchmark.run(samples: quick ? 200 : 2_000, durability: mode)) }
             if selected.contains("fairness") {
                 report(try await FairnessBenchmark.flood(durability: mode))

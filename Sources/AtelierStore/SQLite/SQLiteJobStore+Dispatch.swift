@@ -6,39 +6,62 @@ import GRDB
 extension SQLiteJobStore {
     public func leaseJobs(_ request: LeaseRequest, now: Date) async throws -> [Lease] {
         guard request.limit > 0, !request.models.isEmpty else { return [] }
-        return try await database.write { db in try Self.lease(db, request, now: now) }
+        let fences = try await database.write { db in try Self.lease(db, request, now: now) }
+        guard !fences.isEmpty else { return [] }
+        // The single writer only decides and records the leases; the full rows are read after
+        // the commit on a reader connection, in parallel with the next write. Nothing but the
+        // lease holder can change a running job meanwhile, and the fence comes from the write.
+        let jobs = try await database.read { db in try Self.jobs(db, ids: fences.map(\.id)) }
+        return fences.compactMap { id, fence in
+            jobs[id].map { Lease(job: $0, token: LeaseToken(jobID: $0.id, fence: fence)) }
+        }
     }
 
-    private static func lease(_ db: Database, _ request: LeaseRequest, now: Date) throws -> [Lease] {
+    /// Plans and records one lease batch; returns each leased job's id and new fence, in order.
+    private static func lease(_ db: Database, _ request: LeaseRequest, now: Date) throws -> [(id: String, fence: Int64)] {
         var planner = SQLiteLeasePlanner(db: db, pool: request.pool, models: request.models.map(\.rawValue).sorted(),
                                          limit: request.limit)
         let plan = try planner.plan()
         guard !plan.jobs.isEmpty else { return [] }
         let ids = plan.jobs.map(\.jobID)
-        // Bound and decoded through SQLite's C API: this statement runs for every job leased.
+        // Bound and read through SQLite's C API: this statement runs for every job leased.
         let update = SQLiteRawStatement(try db.cachedStatement(sql: """
             UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
                 started_at = COALESCE(started_at, ?1), lease_holder = ?2, lease_expires_at = ?3
             WHERE id IN (SELECT value FROM json_each(?4)) AND state = 'queued'
-            RETURNING \(SQLiteRows.jobColumns)
+            RETURNING id, lease_fence
             """))
         update.bind(1, SQLiteRows.micros(now))
         update.bind(2, request.worker.rawValue)
         update.bind(3, SQLiteRows.micros(now.addingTimeInterval(request.leaseDuration)))
         update.bind(4, jsonArray(ids))
-        var leases: [String: Lease] = [:]
-        leases.reserveCapacity(ids.count)
+        var fences: [String: Int64] = [:]
+        fences.reserveCapacity(ids.count)
         while try update.step() {
-            let (job, fence) = SQLiteRows.job(update)
-            leases[job.id.rawValue] = Lease(job: job, token: LeaseToken(jobID: job.id, fence: fence))
+            fences[update.text(0) ?? ""] = update.integer(1) ?? 0
         }
-        precondition(leases.count == ids.count, "planned jobs must all be queued inside the same transaction")
+        precondition(fences.count == ids.count, "planned jobs must all be queued inside the same transaction")
         for (creator, pass, served) in plan.creators {
             try db.cachedStatement(sql: """
                 UPDATE fair_queues SET pass = ?, ready = ready - ? WHERE pool = ? AND creator_id = ?
                 """).execute(arguments: [pass, served, request.pool.rawValue, creator.rawValue])
         }
-        return ids.map { leases[$0]! }
+        return ids.map { ($0, fences[$0]!) }
+    }
+
+    /// Full job rows by id, decoded through SQLite's C API.
+    static func jobs(_ db: Database, ids: [String]) throws -> [String: Job] {
+        let select = SQLiteRawStatement(try db.cachedStatement(sql: """
+            SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE id IN (SELECT value FROM json_each(?1))
+            """))
+        select.bind(1, jsonArray(ids))
+        var jobs: [String: Job] = [:]
+        jobs.reserveCapacity(ids.count)
+        while try select.step() {
+            let job = SQLiteRows.job(select).job
+            jobs[job.id.rawValue] = job
+        }
+        return jobs
     }
 
     /// A JSON array of identifiers, for `json_each`. Identifiers never need escaping.

@@ -116,27 +116,30 @@ struct SQLiteLeasePlanner {
         // Expect about an equal share of what is still wanted; read more later if served more.
         let waitingLines = max(1, lines.count { $0.ready > 0 && !$0.isExhausted })
         let chunk = max(1, min(lines[index].ready, 256, wanted / waitingLines + 4))
-        let placeholders = repeatElement("?", count: models.count).joined(separator: ", ")
-        var arguments: StatementArguments = [pool.rawValue, lines[index].creator.rawValue]
-        arguments += StatementArguments(models)
-        let after: String
-        if let last = lines[index].heads.last {
-            after = "AND (priority < ? OR (priority = ? AND id > ?))"
-            arguments += [last.priority, last.priority, last.id]
-        } else {
-            after = ""
+        let placeholders = (0..<models.count).map { "?\($0 + 3)" }.joined(separator: ", ")
+        let last = lines[index].heads.last
+        let after = last == nil ? "" : "AND (priority < ?\(models.count + 4) OR (priority = ?\(models.count + 4) AND id > ?\(models.count + 5)))"
+        // Read through SQLite's C API: one row per job leased passes through here.
+        let select = SQLiteRawStatement(try db.cachedStatement(sql: """
+            SELECT id, cost, priority FROM jobs INDEXED BY jobs_ready
+            WHERE pool = ?1 AND creator_id = ?2 AND state = 'queued' AND model IN (\(placeholders)) \(after)
+            ORDER BY priority DESC, id LIMIT ?\(models.count + 6)
+            """))
+        select.bind(1, pool.rawValue)
+        select.bind(2, lines[index].creator.rawValue)
+        for (offset, model) in models.enumerated() { select.bind(Int32(offset + 3), model) }
+        if let last {
+            select.bind(Int32(models.count + 4), last.priority)
+            select.bind(Int32(models.count + 5), last.id)
         }
-        arguments += [chunk]
-        let rows = try Row.fetchAll(
-            db.cachedStatement(sql: """
-                SELECT id, cost, priority FROM jobs INDEXED BY jobs_ready
-                WHERE pool = ? AND creator_id = ? AND state = 'queued' AND model IN (\(placeholders)) \(after)
-                ORDER BY priority DESC, id LIMIT ?
-                """),
-            arguments: arguments
-        )
-        lines[index].heads = rows.map { (id: $0[0], cost: $0[1], priority: $0[2]) }
+        select.bind(Int32(models.count + 6), chunk)
+        var heads: [(id: String, cost: Int, priority: Int)] = []
+        heads.reserveCapacity(chunk)
+        while try select.step() {
+            heads.append((id: select.text(0) ?? "", cost: Int(select.integer(1) ?? 1), priority: Int(select.integer(2) ?? 0)))
+        }
+        lines[index].heads = heads
         lines[index].headIndex = 0
-        return !rows.isEmpty
+        return !heads.isEmpty
     }
 }

@@ -48,7 +48,7 @@ enum SQLiteSchema {
                     lease_holder     TEXT,
                     lease_expires_at INTEGER,
                     lease_fence      INTEGER NOT NULL DEFAULT 0
-                ) WITHOUT ROWID;
+                );
                 -- A creator's next job: highest priority, then oldest. `model` rides along so the
                 -- model filter is answered from the index.
                 CREATE INDEX jobs_ready ON jobs (pool, creator_id, priority DESC, id, model) WHERE state = 'queued';
