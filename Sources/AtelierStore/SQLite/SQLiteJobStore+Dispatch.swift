@@ -4,21 +4,34 @@ public import Foundation
 import GRDB
 
 extension SQLiteJobStore {
+    /// Up to this many leases, rows come back from the write itself (one round trip: latency);
+    /// larger batches are decoded on a reader after the commit (the writer is the bottleneck).
+    static let directLeaseLimit = 16
+
     public func leaseJobs(_ request: LeaseRequest, now: Date) async throws -> [Lease] {
         guard request.limit > 0, !request.models.isEmpty else { return [] }
-        let fences = try await database.write { db in try Self.lease(db, request, now: now) }
-        guard !fences.isEmpty else { return [] }
-        // The single writer only decides and records the leases; the full rows are read after
+        let returnsRows = request.limit <= Self.directLeaseLimit
+        let leased = try await database.write { db in try Self.lease(db, request, returnsRows: returnsRows, now: now) }
+        guard !returnsRows, !leased.isEmpty else { return leased.compactMap(\.lease) }
+        // The single writer only decided and recorded these leases; the full rows are read after
         // the commit on a reader connection, in parallel with the next write. Nothing but the
         // lease holder can change a running job meanwhile, and the fence comes from the write.
-        let jobs = try await database.read { db in try Self.jobs(db, ids: fences.map(\.id)) }
-        return fences.compactMap { id, fence in
-            jobs[id].map { Lease(job: $0, token: LeaseToken(jobID: $0.id, fence: fence)) }
+        let jobs = try await database.read { db in try Self.jobs(db, ids: leased.map(\.id)) }
+        return leased.compactMap { entry in
+            jobs[entry.id].map { Lease(job: $0, token: LeaseToken(jobID: $0.id, fence: entry.fence)) }
         }
     }
 
-    /// Plans and records one lease batch; returns each leased job's id and new fence, in order.
-    private static func lease(_ db: Database, _ request: LeaseRequest, now: Date) throws -> [(id: String, fence: Int64)] {
+    /// One leased job as the write transaction saw it: always its id and new fence, and the whole
+    /// lease when rows were returned.
+    private struct Leased: Sendable {
+        var id: String
+        var fence: Int64
+        var lease: Lease?
+    }
+
+    /// Plans and records one lease batch, in dispatch order.
+    private static func lease(_ db: Database, _ request: LeaseRequest, returnsRows: Bool, now: Date) throws -> [Leased] {
         var planner = SQLiteLeasePlanner(db: db, pool: request.pool, models: request.models.map(\.rawValue).sorted(),
                                          limit: request.limit)
         let plan = try planner.plan()
@@ -29,24 +42,31 @@ extension SQLiteJobStore {
             UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
                 started_at = COALESCE(started_at, ?1), lease_holder = ?2, lease_expires_at = ?3
             WHERE id IN (SELECT value FROM json_each(?4)) AND state = 'queued'
-            RETURNING id, lease_fence
+            RETURNING \(returnsRows ? SQLiteRows.jobColumns : "id, lease_fence")
             """))
         update.bind(1, SQLiteRows.micros(now))
         update.bind(2, request.worker.rawValue)
         update.bind(3, SQLiteRows.micros(now.addingTimeInterval(request.leaseDuration)))
         update.bind(4, jsonArray(ids))
-        var fences: [String: Int64] = [:]
-        fences.reserveCapacity(ids.count)
+        var leased: [String: Leased] = [:]
+        leased.reserveCapacity(ids.count)
         while try update.step() {
-            fences[update.text(0) ?? ""] = update.integer(1) ?? 0
+            if returnsRows {
+                let (job, fence) = SQLiteRows.job(update)
+                leased[job.id.rawValue] = Leased(id: job.id.rawValue, fence: fence,
+                                                 lease: Lease(job: job, token: LeaseToken(jobID: job.id, fence: fence)))
+            } else {
+                let id = update.text(0) ?? ""
+                leased[id] = Leased(id: id, fence: update.integer(1) ?? 0)
+            }
         }
-        precondition(fences.count == ids.count, "planned jobs must all be queued inside the same transaction")
+        precondition(leased.count == ids.count, "planned jobs must all be queued inside the same transaction")
         for (creator, pass, served) in plan.creators {
             try db.cachedStatement(sql: """
                 UPDATE fair_queues SET pass = ?, ready = ready - ? WHERE pool = ? AND creator_id = ?
                 """).execute(arguments: [pass, served, request.pool.rawValue, creator.rawValue])
         }
-        return ids.map { ($0, fences[$0]!) }
+        return ids.map { leased[$0]! }
     }
 
     /// Full job rows by id, decoded through SQLite's C API.

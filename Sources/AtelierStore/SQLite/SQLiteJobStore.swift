@@ -35,7 +35,7 @@ public final class SQLiteJobStore: JobStore {
             try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
             try db.execute(sql: "PRAGMA cache_size = -65536")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            try db.execute(sql: "PRAGMA mmap_size = 268435456")
+            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
             // Checkpoints run from `performHousekeeping`, off the commit path; an automatic one
             // would stall whichever commit crossed the threshold (measured: p99 dispatch 15 ms → 1 ms).
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
