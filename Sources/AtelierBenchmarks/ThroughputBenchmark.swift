@@ -34,16 +34,22 @@ public enum ThroughputBenchmark {
                     group.addTask {
                         var mine = 0
                         let request = bed.leaseRequest(worker: "bench-\(worker)", limit: leaseBatch)
+                        var leases: [Lease] = []
                         while await completed.value < total {
-                            let ticket = store.workSignal.ticket(for: .image)
-                            let leases = try await store.leaseJobs(request, now: bed.clock.now)
                             if leases.isEmpty {
-                                await store.workSignal.wait(ticket, timeout: .milliseconds(5))
-                                continue
+                                let ticket = store.workSignal.ticket(for: .image)
+                                leases = try await store.leaseJobs(request, now: bed.clock.now)
+                                if leases.isEmpty {
+                                    await store.workSignal.wait(ticket, timeout: .milliseconds(5))
+                                    continue
+                                }
                             }
-                            let outcomes = try await store.complete(leases.map { Completion(token: $0.token) }, now: bed.clock.now)
+                            // Acknowledge the batch and fetch the next one in one round trip.
+                            let (outcomes, next) = try await store.complete(
+                                leases.map { Completion(token: $0.token) }, thenLease: request, now: bed.clock.now)
                             mine += outcomes.filter { $0 == .completed }.count
                             await completed.add(leases.count)
+                            leases = next
                         }
                         return mine
                     }

@@ -17,6 +17,14 @@ struct JobRunner<B: Backend> {
         case shutdown
     }
 
+    /// What the slot must still do once the runner is done.
+    enum Ending {
+        /// The job succeeded and its artifacts are stored: acknowledge it.
+        case succeeded(Completion, stored: [BlobKey])
+        /// The outcome was reported (or the job abandoned); nothing is left to do.
+        case reported
+    }
+
     private enum Verdict {
         case finished(Result<[BackendOutput], any Error>)
         case interrupted(Interruption)
@@ -30,7 +38,7 @@ struct JobRunner<B: Backend> {
         return logger
     }
 
-    func run() async {
+    func run() async -> Ending {
         let progress = ProgressCell(lease.job.progress)
         let context = RunContext { progress.set($0) }
         let backend = pool.backend
@@ -52,7 +60,7 @@ struct JobRunner<B: Backend> {
             }
             return first
         }
-        await report(verdict)
+        return await report(verdict)
     }
 
     /// Renews the lease, forwards progress, and interrupts the job when it must stop.
@@ -85,12 +93,12 @@ struct JobRunner<B: Backend> {
         return .monitorDone
     }
 
-    private func report(_ verdict: Verdict) async {
+    private func report(_ verdict: Verdict) async -> Ending {
         let store = pool.store
         do {
             switch verdict {
             case .finished(.success(let outputs)):
-                try await complete(with: outputs)
+                return try await storeArtifacts(outputs)
             case .finished(.failure(let error)):
                 try await fail(because: error)
             case .interrupted(.cancelRequested):
@@ -109,9 +117,11 @@ struct JobRunner<B: Backend> {
             // The lease will expire and the job will be retried; nothing is lost.
             logger.error("could not report the job's outcome", metadata: ["error": "\(error)"])
         }
+        return .reported
     }
 
-    private func complete(with outputs: [BackendOutput]) async throws {
+    /// Stores the outputs as artifacts; the slot then acknowledges the job with them.
+    private func storeArtifacts(_ outputs: [BackendOutput]) async throws -> Ending {
         var stored: [BlobKey] = []
         var artifacts: [Artifact] = []
         do {
@@ -128,16 +138,20 @@ struct JobRunner<B: Backend> {
                 ))
             }
         } catch {
-            try await discard(stored)
+            await discard(stored)
             try await fail(because: BackendError(code: "storage_failed", message: "\(error)", isRetryable: true))
-            return
+            return .reported
         }
-        let outcome = try await pool.store.complete([Completion(token: lease.token, artifacts: artifacts)], now: pool.clock.now)
-        if outcome.first == .completed {
-            logger.info("job succeeded", metadata: ["artifacts": "\(artifacts.count)"])
+        return .succeeded(Completion(token: lease.token, artifacts: artifacts), stored: stored)
+    }
+
+    /// Logs the acknowledgement; a refused one (the lease was lost) discards this attempt's files.
+    func acknowledged(_ outcome: CompletionOutcome, stored: [BlobKey]) async {
+        if outcome == .completed {
+            logger.info("job succeeded", metadata: ["artifacts": "\(stored.count)"])
         } else {
             logger.warning("completion rejected: the lease was lost; discarding this attempt's files")
-            try await discard(stored)
+            await discard(stored)
         }
     }
 
@@ -159,7 +173,7 @@ struct JobRunner<B: Backend> {
         logger.warning("attempt failed", metadata: ["error": "\(failure)", "outcome": "\(outcome)"])
     }
 
-    private func discard(_ keys: [BlobKey]) async throws {
+    private func discard(_ keys: [BlobKey]) async {
         for key in keys { try? await pool.blobs.delete(key) }
     }
 }

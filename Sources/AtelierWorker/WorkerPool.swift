@@ -69,18 +69,37 @@ public final class WorkerPool<B: Backend>: Service {
             pool: configuration.pool, worker: configuration.worker, models: backend.models, limit: 1,
             leaseDuration: configuration.lease.duration
         )
+        // The job fetched together with the previous job's acknowledgement, if any.
+        var fetched: Lease?
         while !Task.isCancelled && !isDraining {
             let ticket = store.workSignal.ticket(for: configuration.pool)
             do {
-                if let lease = try await store.leaseJobs(request, now: clock.now).first {
-                    await JobRunner(pool: self, lease: lease).run()
+                let lease: Lease
+                if let next = fetched {
+                    lease = next
+                    fetched = nil
+                } else if let next = try await store.leaseJobs(request, now: clock.now).first {
+                    lease = next
                 } else {
                     await store.workSignal.wait(ticket, timeout: configuration.idlePoll)
+                    continue
                 }
+                let runner = JobRunner(pool: self, lease: lease)
+                guard case .succeeded(let completion, let stored) = await runner.run() else { continue }
+                // Acknowledge and fetch in one round trip (nothing is fetched while draining).
+                var next = request
+                if isDraining { next.limit = 0 }
+                let (outcomes, leases) = try await store.complete([completion], thenLease: next, now: clock.now)
+                await runner.acknowledged(outcomes.first ?? .leaseLost, stored: stored)
+                fetched = leases.first
             } catch {
-                logger.error("leasing failed; retrying shortly", metadata: ["error": "\(error)", "slot": "\(slot)"])
+                logger.error("store call failed; retrying shortly", metadata: ["error": "\(error)", "slot": "\(slot)"])
                 try? await Task.sleep(for: .seconds(1))
             }
+        }
+        if let unstarted = fetched {
+            // Fetched just as draining began: hand it straight back.
+            _ = try? await store.release(unstarted.token, now: clock.now)
         }
     }
 }

@@ -225,3 +225,46 @@ import Testing
         #expect(try await h.lease(1_000).count == 400)
     }
 }
+
+/// Acknowledge-and-fetch: completing and leasing in one transaction.
+@Suite struct CompleteThenLeaseContractTests {
+    @Test(arguments: StoreEngine.all)
+    func completingLeasesTheNextJobsInFairOrder(engine: StoreEngine) async throws {
+        let h = try await StoreHarness(engine)
+        let a = try await h.makeCreator("a")
+        let b = try await h.makeCreator("b")
+        let jobs = try await h.enqueue([h.newJob(a), h.newJob(a), h.newJob(b), h.newJob(a)])
+        let first = try #require(try await h.lease(1).first)
+        #expect(first.job.id == jobs[0].id)
+        let request = LeaseRequest(pool: .image, worker: WorkerID(rawValue: "w1")!, models: [.builtin], limit: 2)
+        let (outcomes, leases) = try await h.store.complete([Completion(token: first.token)], thenLease: request, now: h.clock.now)
+        #expect(outcomes == [.completed])
+        // b has not been served yet, so b first, then a again.
+        #expect(leases.map(\.job.id) == [jobs[2].id, jobs[1].id])
+        #expect(leases.allSatisfy { $0.job.status == .running && $0.job.attempt == 1 })
+        #expect(try await h.job(first.job.id).status == .succeeded)
+
+        // A stale acknowledgement is refused, and the fetch still happens.
+        let again = try await h.store.complete([Completion(token: first.token)], thenLease: request, now: h.clock.now)
+        #expect(again.outcomes == [.leaseLost])
+        #expect(again.leases.map(\.job.id) == [jobs[3].id])
+
+        // Nothing to acknowledge and nothing left: both empty.
+        let idle = try await h.store.complete([], thenLease: request, now: h.clock.now)
+        #expect(idle.outcomes.isEmpty && idle.leases.isEmpty)
+    }
+
+    @Test(arguments: StoreEngine.all)
+    func largeFetchesReturnWholeJobs(engine: StoreEngine) async throws {
+        let h = try await StoreHarness(engine)
+        let a = try await h.makeCreator("a")
+        let jobs = try await h.enqueue((0..<60).map { _ in h.newJob(a, prompt: "a lighthouse at dusk") })
+        let request = LeaseRequest(pool: .image, worker: WorkerID(rawValue: "w1")!, models: [.builtin], limit: 40)
+        let (_, leases) = try await h.store.complete([], thenLease: request, now: h.clock.now)
+        #expect(leases.map(\.job.id) == jobs.prefix(40).map(\.id))
+        for lease in leases {
+            #expect(try await h.job(lease.job.id) == lease.job)
+            #expect(lease.job.prompt == "a lighthouse at dusk" && lease.token.fence == 1)
+        }
+    }
+}

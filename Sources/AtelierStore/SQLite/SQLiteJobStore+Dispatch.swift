@@ -12,10 +12,14 @@ extension SQLiteJobStore {
         guard request.limit > 0, !request.models.isEmpty else { return [] }
         let returnsRows = request.limit <= Self.directLeaseLimit
         let leased = try await database.write { db in try Self.lease(db, request, returnsRows: returnsRows, now: now) }
+        return try await leases(from: leased, returnsRows: returnsRows)
+    }
+
+    /// Turns what the write recorded into leases. When the write did not return rows, they are
+    /// read after the commit on a reader connection, in parallel with the next write: nothing but
+    /// the lease holder can change a running job meanwhile, and the fence comes from the write.
+    private func leases(from leased: [Leased], returnsRows: Bool) async throws -> [Lease] {
         guard !returnsRows, !leased.isEmpty else { return leased.compactMap(\.lease) }
-        // The single writer only decided and recorded these leases; the full rows are read after
-        // the commit on a reader connection, in parallel with the next write. Nothing but the
-        // lease holder can change a running job meanwhile, and the fence comes from the write.
         let jobs = try await database.read { db in try Self.jobs(db, ids: leased.map(\.id)) }
         return leased.compactMap { entry in
             jobs[entry.id].map { Lease(job: $0, token: LeaseToken(jobID: $0.id, fence: entry.fence)) }
@@ -24,7 +28,7 @@ extension SQLiteJobStore {
 
     /// One leased job as the write transaction saw it: always its id and new fence, and the whole
     /// lease when rows were returned.
-    private struct Leased: Sendable {
+    struct Leased: Sendable {
         var id: String
         var fence: Int64
         var lease: Lease?
@@ -110,49 +114,72 @@ extension SQLiteJobStore {
 
     public func complete(_ completions: [Completion], now: Date) async throws -> [CompletionOutcome] {
         guard !completions.isEmpty else { return [] }
+        let pairs = try Self.completionPairs(completions)
+        return try await database.write { db in try Self.complete(db, completions, pairs: pairs, now: now) }
+    }
+
+    public func complete(_ completions: [Completion], thenLease next: LeaseRequest, now: Date) async throws
+        -> (outcomes: [CompletionOutcome], leases: [Lease])
+    {
+        let pairs = try Self.completionPairs(completions)
+        let canLease = next.limit > 0 && !next.models.isEmpty
+        let returnsRows = next.limit <= Self.directLeaseLimit
+        let (outcomes, leased) = try await database.write { db in
+            let outcomes = completions.isEmpty ? [] : try Self.complete(db, completions, pairs: pairs, now: now)
+            let leased = canLease ? try Self.lease(db, next, returnsRows: returnsRows, now: now) : []
+            return (outcomes, leased)
+        }
+        return (outcomes, try await leases(from: leased, returnsRows: returnsRows))
+    }
+
+    /// Checks a completion batch and encodes its (id, fence) pairs for `json_each`.
+    private static func completionPairs(_ completions: [Completion]) throws -> String {
         for completion in completions {
             for artifact in completion.artifacts where artifact.jobID != completion.token.jobID {
                 throw StoreError(.invalidArgument, "artifact \(artifact.id) belongs to another job")
             }
         }
-        // One statement completes the whole batch: each (id, fence) pair must still hold the
-        // job's current lease; RETURNING names the jobs that did.
-        let pairs = "[" + completions.map { "[\"\($0.token.jobID.rawValue)\",\($0.token.fence)]" }.joined(separator: ",") + "]"
-        return try await database.write { db in
-            let completed = try Set(String.fetchAll(
-                db.cachedStatement(sql: """
-                    UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = ?, lease_holder = NULL,
-                        lease_expires_at = NULL, error_code = NULL, error_message = NULL
-                    WHERE state = 'running'
-                      AND (id, lease_fence) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))
-                    RETURNING id
-                    """),
-                arguments: [SQLiteRows.micros(now), pairs]
-            ))
-            var outcomes: [CompletionOutcome] = []
-            outcomes.reserveCapacity(completions.count)
-            var recorded: Set<String> = []
-            for completion in completions {
-                let id = completion.token.jobID.rawValue
-                // A token listed twice in one batch completes once.
-                guard completed.contains(id), recorded.insert(id).inserted else {
-                    outcomes.append(.leaseLost)
-                    continue
-                }
-                for artifact in completion.artifacts {
-                    try db.cachedStatement(sql: """
-                        INSERT INTO artifacts (id, job_id, name, content_type, bytes, sha256, storage_key, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """).execute(arguments: [
-                            artifact.id.rawValue, artifact.jobID.rawValue, artifact.name, artifact.contentType,
-                            artifact.byteCount, artifact.sha256, artifact.storageKey,
-                            SQLiteRows.micros(artifact.createdAt),
-                        ])
-                }
-                outcomes.append(.completed)
+        return "[" + completions.map { "[\"\($0.token.jobID.rawValue)\",\($0.token.fence)]" }.joined(separator: ",") + "]"
+    }
+
+    /// Completes a batch in one statement: each (id, fence) pair must still hold the job's
+    /// current lease; RETURNING names the jobs that did, and only those get their artifacts.
+    private static func complete(_ db: Database, _ completions: [Completion], pairs: String, now: Date) throws
+        -> [CompletionOutcome]
+    {
+        let completed = try Set(String.fetchAll(
+            db.cachedStatement(sql: """
+                UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = ?, lease_holder = NULL,
+                    lease_expires_at = NULL, error_code = NULL, error_message = NULL
+                WHERE state = 'running'
+                  AND (id, lease_fence) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))
+                RETURNING id
+                """),
+            arguments: [SQLiteRows.micros(now), pairs]
+        ))
+        var outcomes: [CompletionOutcome] = []
+        outcomes.reserveCapacity(completions.count)
+        var recorded: Set<String> = []
+        for completion in completions {
+            let id = completion.token.jobID.rawValue
+            // A token listed twice in one batch completes once.
+            guard completed.contains(id), recorded.insert(id).inserted else {
+                outcomes.append(.leaseLost)
+                continue
             }
-            return outcomes
+            for artifact in completion.artifacts {
+                try db.cachedStatement(sql: """
+                    INSERT INTO artifacts (id, job_id, name, content_type, bytes, sha256, storage_key, created_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """).execute(arguments: [
+                        artifact.id.rawValue, artifact.jobID.rawValue, artifact.name, artifact.contentType,
+                        artifact.byteCount, artifact.sha256, artifact.storageKey,
+                        SQLiteRows.micros(artifact.createdAt),
+                    ])
+            }
+            outcomes.append(.completed)
         }
+        return outcomes
     }
 
     public func fail(_ token: LeaseToken, error: JobError, retryAt: Date?, now: Date) async throws -> FailureOutcome {
