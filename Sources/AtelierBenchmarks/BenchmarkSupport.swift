@@ -1,5 +1,5 @@
 import AtelierCore
-public import AtelierStore
+import AtelierStore
 import Foundation
 
 /// Shared pieces of the benchmarks: fresh stores, creators, job factories and statistics.

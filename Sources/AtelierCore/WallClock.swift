@@ -25,8 +25,4 @@ public final class ManualWallClock: WallClock {
     public func advance(by seconds: TimeInterval) {
         current.withLock { $0 += seconds }
     }
-
-    public func set(_ date: Date) {
-        current.withLock { $0 = date }
-    }
 }

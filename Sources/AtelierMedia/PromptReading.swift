@@ -13,7 +13,6 @@ struct PromptReading: Sendable, Hashable {
     var isSnowy = false
     var isFoggy = false
     var isStormy = false
-    var hasMoon = false
     var accents: [Colour] = []
     var motifs: [Motif] = []
     /// Stable digest of the words, so unknown prompts still differ from one another.
@@ -35,8 +34,7 @@ struct PromptReading: Sendable, Hashable {
         switch word {
         case "dawn", "sunrise", "morning": light = .dawn
         case "dusk", "sunset", "evening", "twilight", "golden": light = .dusk
-        case "night", "midnight", "stars", "starry", "nocturnal", "dark": light = .night
-        case "moon", "moonlit", "moonlight": light = .night; hasMoon = true
+        case "night", "midnight", "stars", "starry", "nocturnal", "dark", "moon", "moonlit", "moonlight": light = .night
         case "noon", "day", "sunny", "bright", "summer": light = .day
         case "snow", "snowy", "winter", "ice", "icy", "frost", "frozen", "blizzard": isSnowy = true
         case "fog", "foggy", "mist", "misty", "haze", "hazy": isFoggy = true

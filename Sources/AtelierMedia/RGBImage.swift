@@ -39,6 +39,4 @@ struct Colour: Sendable, Hashable {
     }
 
     func scaled(_ factor: Float) -> Colour { Colour(r * factor, g * factor, b * factor) }
-
-    var luminance: Float { 0.2126 * r + 0.7152 * g + 0.0722 * b }
 }

@@ -30,9 +30,6 @@ public struct FairQueue<Item: Sendable>: Sendable {
     /// Number of items waiting.
     public var count: Int { creators.values.reduce(0) { $0 + $1.queue.count } }
 
-    /// The pass of a creator, if it has ever been seen.
-    public func pass(of creator: String) -> Int64? { creators[creator]?.pass }
-
     /// Adds an item for a creator; a creator whose queue was empty becomes ready at the pool floor.
     public mutating func enqueue(_ item: Item, creator: String, weight: Int, cost: Int, priority: Int = 0) {
         arrivals += 1
