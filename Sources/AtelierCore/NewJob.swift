@@ -1,3 +1,5 @@
+public import Foundation
+
 /// A validated job ready to be queued: everything the submitter decides, nothing the engine does.
 public struct NewJob: Sendable, Hashable {
     public var id: JobID
@@ -34,5 +36,17 @@ public struct NewJob: Sendable, Hashable {
         self.parentID = parentID
         self.idempotencyKey = idempotencyKey
         self.requestFingerprint = requestFingerprint
+    }
+}
+
+extension Job {
+    /// The job as it stands the moment it is queued: nothing started, nothing charged yet.
+    public init(queued new: NewJob, at date: Date) {
+        self.init(
+            id: new.id, creatorID: new.creatorID, kind: new.kind, pool: new.pool, model: new.model,
+            prompt: new.prompt, negativePrompt: new.negativePrompt, params: new.params, priority: new.priority,
+            cost: new.cost, maxAttempts: new.maxAttempts, createdAt: date, parentID: new.parentID,
+            idempotencyKey: new.idempotencyKey
+        )
     }
 }

@@ -62,13 +62,13 @@ extension SQLiteJobStore {
                 let scoped = QueueKeyedIdempotency(creator: new.creatorID, key: key)
                 if let earlier = batchKeys[scoped] {
                     try checkReuse(of: key, fingerprint: earlier.requestFingerprint, by: new, original: earlier.id)
-                    outcomes.append(.existing(makeJob(earlier, now: nowMicros)))
+                    outcomes.append(.existing(Job(queued: earlier, at: SQLiteRows.date(nowMicros))))
                     continue
                 }
                 batchKeys[scoped] = new
             }
             inserted.append(new)
-            outcomes.append(.created(makeJob(new, now: nowMicros)))
+            outcomes.append(.created(Job(queued: new, at: SQLiteRows.date(nowMicros))))
             let queue = QueueKey(pool: new.pool, creator: new.creatorID)
             if readyCounts[queue] == nil { readyOrder.append(queue) }
             readyCounts[queue, default: 0] += 1
@@ -120,13 +120,6 @@ extension SQLiteJobStore {
                 .idempotencyConflict, "idempotency key \"\(key)\" was used for a different request (job \(original))",
                 jobID: original)
         }
-    }
-
-    private static func makeJob(_ new: NewJob, now: Int64) -> Job {
-        Job(id: new.id, creatorID: new.creatorID, kind: new.kind, pool: new.pool, model: new.model,
-            prompt: new.prompt, negativePrompt: new.negativePrompt, params: new.params, priority: new.priority,
-            cost: new.cost, maxAttempts: new.maxAttempts, createdAt: SQLiteRows.date(now),
-            parentID: new.parentID, idempotencyKey: new.idempotencyKey)
     }
 
     private static func checkArguments(_ job: NewJob) throws {
