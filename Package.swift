@@ -83,6 +83,7 @@ let package = Package(
             dependencies: ["AtelierCore", "AtelierScheduler", "AtelierStore"],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "AtelierStoreTests", dependencies: ["AtelierCore", "AtelierStore"], swiftSettings: strictSettings),
         .testTarget(name: "AtelierBlobsTests", dependencies: ["AtelierCore", "AtelierBlobs"], swiftSettings: strictSettings),
         .testTarget(name: "AtelierMediaTests", dependencies: ["AtelierCore", "AtelierMedia"], swiftSettings: strictSettings),
         .testTarget(
