@@ -140,9 +140,7 @@ extension SQLiteJobStore {
 
     public func cancel(id: JobID, scope: AccessScope, now: Date) async throws -> CancelOutcome {
         try await database.write { db in
-            guard let job = try Self.job(db, id: id, scope: scope) else { return .notFound }
-            let state = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT state FROM jobs WHERE id = ?"), arguments: [id.rawValue])
+            guard let (job, state) = try Self.record(db, id: id, scope: scope) else { return .notFound }
             switch state {
             case "queued", "waiting":
                 try Self.finish(db, id, state: "canceled", error: nil, now: now)

@@ -96,13 +96,20 @@ public final class SQLiteJobStore: JobStore {
     }
 
     static func job(_ db: Database, id: JobID, scope: AccessScope) throws -> Job? {
+        try record(db, id: id, scope: scope)?.job
+    }
+
+    /// A job and its stored state (which tells a job waiting out a retry from a ready one), if
+    /// it exists and the scope may see it.
+    static func record(_ db: Database, id: JobID, scope: AccessScope) throws -> (job: Job, state: String)? {
         let row = try Row.fetchOne(
             db.cachedStatement(sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE id = ?"),
             arguments: [id.rawValue]
         )
-        guard let job = row.map({ SQLiteRows.job($0).job }) else { return nil }
+        guard let row else { return nil }
+        let job = SQLiteRows.job(row).job
         if let creator = scope.creatorID, creator != job.creatorID { return nil }
-        return job
+        return (job, row[SQLiteRows.stateColumn])
     }
 
     public func jobs(_ query: JobQuery) async throws -> JobPage {

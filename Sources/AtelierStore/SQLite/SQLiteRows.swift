@@ -11,6 +11,9 @@ enum SQLiteRows {
         lease_expires_at, lease_fence
         """
 
+    /// Index of `state` in `jobColumns`.
+    static let stateColumn = 16
+
     static func micros(_ date: Date) -> Int64 {
         Int64((date.timeIntervalSince1970 * 1_000_000).rounded())
     }
@@ -50,7 +53,7 @@ enum SQLiteRows {
             ),
             priority: int(14),
             cost: int(15),
-            status: status(text(16)),
+            status: status(text(Int32(stateColumn))),
             attempt: int(17),
             maxAttempts: int(18),
             progress: row.real(19) ?? 0,
