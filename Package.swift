@@ -22,6 +22,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // Domain: creators, jobs, artifacts, costs, identifiers, clocks. No I/O.
@@ -58,6 +64,37 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The JSON shapes of the HTTP API, shared by the server and its clients.
+        .target(name: "AtelierWire", dependencies: ["AtelierCore"], swiftSettings: strictSettings),
+        // The HTTP API server: routes, authentication, problem details, events, metrics.
+        .target(
+            name: "AtelierAPI",
+            dependencies: [
+                "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierBlobs", "AtelierWorker", "AtelierWire",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Resources/openapi.yaml")],
+            swiftSettings: strictSettings
+        ),
+        // The HTTP client of the API: used by the CLI and by remote workers.
+        .target(
+            name: "AtelierClient",
+            dependencies: [
+                "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierWorker", "AtelierWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Release-build benchmarks, run by `atelier bench`.
         .target(
             name: "AtelierBenchmarks",
@@ -68,7 +105,7 @@ let package = Package(
             name: "atelier",
             dependencies: [
                 "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierBlobs", "AtelierMedia", "AtelierWorker",
-                "AtelierBenchmarks",
+                "AtelierBenchmarks", "AtelierAPI", "AtelierClient", "AtelierWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -89,6 +126,17 @@ let package = Package(
         .testTarget(
             name: "AtelierWorkerTests",
             dependencies: ["AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierBlobs", "AtelierMedia", "AtelierWorker"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "AtelierAPITests",
+            dependencies: [
+                "AtelierCore", "AtelierStore", "AtelierBlobs", "AtelierWorker", "AtelierAPI", "AtelierClient", "AtelierWire",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

@@ -48,3 +48,17 @@ public struct BlobKey: Hashable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension BlobKey {
+    /// Where one attempt's output lives. The lease fence in the object name keeps a zombie
+    /// attempt from overwriting the bytes of the attempt that completes.
+    public static func attemptOutput(creator: CreatorID, job: JobID, fence: Int64, name: String) throws(ValidationError) -> BlobKey {
+        guard isValidName(name) else {
+            throw ValidationError(
+                field: "name",
+                message: "must be 1 to 128 letters, digits, '.', '-' or '_', not starting with '.'"
+            )
+        }
+        return try BlobKey(creator: creator, job: job, name: "a\(fence)-\(name)")
+    }
+}

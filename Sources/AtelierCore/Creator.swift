@@ -6,26 +6,34 @@ public struct Creator: Sendable, Hashable, Identifiable {
     public var name: String
     /// At least 1. A creator of weight 2 receives twice the service of one of weight 1 when both wait.
     public var weight: Int
+    /// Credits granted to the creator (enforced by the credits ledger once it exists).
+    public var credits: Int
     public var createdAt: Date
 
-    public init(id: CreatorID, name: String, weight: Int, createdAt: Date) {
+    public init(id: CreatorID, name: String, weight: Int, credits: Int = 0, createdAt: Date) {
         self.id = id
         self.name = name
         self.weight = weight
+        self.credits = credits
         self.createdAt = createdAt
     }
 
     /// The largest weight a creator may have; keeps fair-share arithmetic far from overflow.
     public static let maximumWeight = 10_000
+    /// The largest credit grant; far below any integer overflow in cost arithmetic.
+    public static let maximumCredits = 1_000_000_000_000
 
     /// Checks the rules a creator must satisfy before it is stored.
-    public static func validate(name: String, weight: Int) throws(ValidationError) {
+    public static func validate(name: String, weight: Int, credits: Int = 0) throws(ValidationError) {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty, trimmed == name, name.count <= 100 else {
             throw ValidationError(field: "name", message: "must be 1 to 100 characters without leading or trailing spaces")
         }
         guard (1...maximumWeight).contains(weight) else {
             throw ValidationError(field: "weight", message: "must be an integer from 1 to \(maximumWeight)")
+        }
+        guard (0...maximumCredits).contains(credits) else {
+            throw ValidationError(field: "credits", message: "must be an integer from 0 to \(maximumCredits)")
         }
     }
 }

@@ -39,4 +39,5 @@ public final class IDGenerator: Sendable {
     public func jobID() -> JobID { JobID(next()) }
     public func creatorID() -> CreatorID { CreatorID(next()) }
     public func artifactID() -> ArtifactID { ArtifactID(next()) }
+    public func workerID() -> WorkerID { WorkerID(next()) }
 }

@@ -7,13 +7,20 @@ public import Foundation
 /// Time is always passed in (`now`), so engines never read a clock and tests control time.
 /// Every operation that changes state is one transaction: it happens entirely or not at all.
 public protocol JobStore: Sendable {
-    // MARK: Creators
+    // MARK: Creators, workers and keys
 
-    /// Stores a new creator. A second creator with the same name is a `StoreError.duplicateName`.
-    func createCreator(_ creator: Creator) async throws
+    /// Stores a new creator and, when given, the hash of its API key, in one transaction.
+    /// A second creator with the same name is a `StoreError.duplicateName`.
+    func createCreator(_ creator: Creator, keyHash: String?) async throws
     func creator(id: CreatorID) async throws -> Creator?
     /// All creators, oldest first.
     func creators() async throws -> [Creator]
+    /// Stores a new worker machine and the hash of its API key, in one transaction.
+    func createWorker(_ worker: Worker, keyHash: String) async throws
+    /// All workers, oldest first.
+    func workers() async throws -> [Worker]
+    /// Whose key hashes to `keyHash` (lower-case hex SHA-256), if anyone's.
+    func principal(keyHash: String) async throws -> Principal?
 
     // MARK: Jobs
 
@@ -25,6 +32,8 @@ public protocol JobStore: Sendable {
     /// Jobs newest first, one page at a time.
     func jobs(_ query: JobQuery) async throws -> JobPage
     func artifacts(of job: JobID) async throws -> [Artifact]
+    /// An artifact, if it exists and the scope may see the job that made it.
+    func artifact(id: ArtifactID, scope: AccessScope) async throws -> Artifact?
 
     // MARK: Dispatch
 
@@ -64,4 +73,11 @@ public protocol JobStore: Sendable {
 
     /// Rung whenever jobs become ready in a pool, so idle workers wake without polling.
     var workSignal: WorkSignal { get }
+}
+
+extension JobStore {
+    /// Stores a new creator that has no API key (embedded use, tests, benchmarks).
+    public func createCreator(_ creator: Creator) async throws {
+        try await createCreator(creator, keyHash: nil)
+    }
 }

@@ -1,5 +1,4 @@
 import AtelierCore
-import AtelierBlobs
 import AtelierStore
 import Logging
 import Synchronization
@@ -19,8 +18,8 @@ struct JobRunner<B: Backend> {
 
     /// What the slot must still do once the runner is done.
     enum Ending {
-        /// The job succeeded and its artifacts are stored: acknowledge it.
-        case succeeded(Completion, stored: [BlobKey])
+        /// The backend succeeded: hand its outputs back with `complete`.
+        case succeeded([BackendOutput])
         /// The outcome was reported (or the job abandoned); nothing is left to do.
         case reported
     }
@@ -74,11 +73,11 @@ struct JobRunner<B: Backend> {
             if pool.isPastGrace { return .interrupted(.shutdown) }
             let now = pool.clock.now
             let current = progress.value
-            let isDue = now.timeIntervalSince(lastBeat) >= policy.heartbeatInterval
+            let isDue = now.timeIntervalSince(lastBeat) >= pool.source.heartbeatInterval(default: policy.heartbeatInterval)
             let hasNews = current - lastSentProgress >= 0.05 && now.timeIntervalSince(lastBeat) >= 0.5
             guard isDue || hasNews else { continue }
             do {
-                switch try await pool.store.heartbeat(lease.token, progress: current, leaseDuration: policy.duration, now: now) {
+                switch try await pool.source.heartbeat(lease.token, progress: current) {
                 case .renewed(_, let isCancelRequested):
                     if isCancelRequested { return .interrupted(.cancelRequested) }
                     lastBeat = now
@@ -94,21 +93,21 @@ struct JobRunner<B: Backend> {
     }
 
     private func report(_ verdict: Verdict) async -> Ending {
-        let store = pool.store
+        let source = pool.source
         do {
             switch verdict {
             case .finished(.success(let outputs)):
-                return try await storeArtifacts(outputs)
+                return .succeeded(outputs)
             case .finished(.failure(let error)):
                 try await fail(because: error)
             case .interrupted(.cancelRequested):
                 let error = JobError(code: "canceled", message: "cancelled at the creator's request")
-                _ = try await store.fail(lease.token, error: error, retryAt: nil, now: pool.clock.now)
+                _ = try await source.fail(lease, error: error, isRetryable: false)
                 logger.info("job cancelled while running")
             case .interrupted(.leaseLost):
                 logger.warning("lease lost; abandoning the attempt")
             case .interrupted(.shutdown):
-                _ = try await store.release(lease.token, now: pool.clock.now)
+                _ = try await source.release(lease.token)
                 logger.info("lease handed back at shutdown")
             case .monitorDone:
                 break
@@ -120,38 +119,25 @@ struct JobRunner<B: Backend> {
         return .reported
     }
 
-    /// Stores the outputs as artifacts; the slot then acknowledges the job with them.
-    private func storeArtifacts(_ outputs: [BackendOutput]) async throws -> Ending {
-        var stored: [BlobKey] = []
-        var artifacts: [Artifact] = []
+    /// Hands the outputs back and completes the job; returns the next lease fetched with it.
+    /// Outputs that cannot be stored fail the attempt as retryable.
+    func complete(_ outputs: [BackendOutput], thenLease next: WorkRequest) async -> Lease? {
         do {
-            for output in outputs {
-                // The fence in the object name keeps a zombie attempt from overwriting the bytes
-                // of the attempt that completes.
-                let key = try BlobKey(creator: lease.job.creatorID, job: lease.job.id,
-                                      name: "a\(lease.token.fence)-\(output.name)")
-                let blob = try await pool.blobs.put(output.data, at: key)
-                stored.append(key)
-                artifacts.append(Artifact(
-                    id: pool.ids.artifactID(), jobID: lease.job.id, name: output.name, contentType: output.contentType,
-                    byteCount: blob.byteCount, sha256: blob.sha256, storageKey: key.rawValue, createdAt: pool.clock.now
-                ))
+            let (outcome, leases) = try await pool.source.complete(lease, outputs: outputs, thenLease: next)
+            if outcome == .completed {
+                logger.info("job succeeded", metadata: ["artifacts": "\(outputs.count)"])
+            } else {
+                logger.warning("completion rejected: the lease was lost; this attempt's files were discarded")
             }
+            return leases.first
         } catch {
-            await discard(stored)
-            try await fail(because: BackendError(code: "storage_failed", message: "\(error)", isRetryable: true))
-            return .reported
-        }
-        return .succeeded(Completion(token: lease.token, artifacts: artifacts), stored: stored)
-    }
-
-    /// Logs the acknowledgement; a refused one (the lease was lost) discards this attempt's files.
-    func acknowledged(_ outcome: CompletionOutcome, stored: [BlobKey]) async {
-        if outcome == .completed {
-            logger.info("job succeeded", metadata: ["artifacts": "\(stored.count)"])
-        } else {
-            logger.warning("completion rejected: the lease was lost; discarding this attempt's files")
-            await discard(stored)
+            do {
+                try await fail(because: BackendError(code: "storage_failed", message: "\(error)", isRetryable: true))
+            } catch {
+                // The lease will expire and the job will be retried; nothing is lost.
+                logger.error("could not report the job's outcome", metadata: ["error": "\(error)"])
+            }
+            return nil
         }
     }
 
@@ -162,19 +148,10 @@ struct JobRunner<B: Backend> {
         case let error as ValidationError: failure = BackendError(code: "invalid_output", message: "\(error)", isRetryable: false)
         default: failure = BackendError(code: "backend_error", message: "\(error)", isRetryable: true)
         }
-        let now = pool.clock.now
-        var random = SystemRandomNumberGenerator()
-        let retryAt = failure.isRetryable
-            ? now.addingTimeInterval(pool.configuration.retry.delay(afterAttempt: lease.job.attempt, using: &random))
-            : nil
-        let outcome = try await pool.store.fail(
-            lease.token, error: JobError(code: failure.code, message: failure.message), retryAt: retryAt, now: now
+        let outcome = try await pool.source.fail(
+            lease, error: JobError(code: failure.code, message: failure.message), isRetryable: failure.isRetryable
         )
         logger.warning("attempt failed", metadata: ["error": "\(failure)", "outcome": "\(outcome)"])
-    }
-
-    private func discard(_ keys: [BlobKey]) async {
-        for key in keys { try? await pool.blobs.delete(key) }
     }
 }
 

@@ -6,35 +6,40 @@ public import ServiceLifecycle
 import Synchronization
 import Foundation
 
-/// Runs jobs of one pool on `slots` concurrent slots, in this process.
+/// Runs jobs of one pool on `slots` concurrent slots.
 ///
-/// Each slot leases a job (waking on the store's work signal rather than polling), runs it on
-/// the backend while a monitor renews the lease and forwards progress, then stores the
-/// artifacts and completes the job — or fails, cancels, or hands the lease back. On graceful
+/// Each slot leases a job from its work source (waiting for work rather than polling), runs it
+/// on the backend while a monitor renews the lease and forwards progress, then hands the
+/// outputs back and completes the job — or fails, cancels, or hands the lease back. The source
+/// is the store itself for in-process workers and the server for remote ones. On graceful
 /// shutdown slots stop leasing, running jobs get `shutdownGrace` to finish, and whatever is
 /// still running then is released to the queue with its attempt not counted.
 public final class WorkerPool<B: Backend>: Service {
-    let store: any JobStore
-    let blobs: any BlobStore
+    let source: any WorkSource
     let backend: B
     let configuration: WorkerConfiguration
     let clock: any WallClock
-    let ids: IDGenerator
     let logger: Logger
     private let draining = Mutex<Date?>(nil)
 
-    public init(store: any JobStore, blobs: any BlobStore, backend: B, configuration: WorkerConfiguration,
+    public init(source: any WorkSource, backend: B, configuration: WorkerConfiguration,
                 clock: any WallClock, logger: Logger = Logger(label: "atelier.worker")) {
-        self.store = store
-        self.blobs = blobs
+        self.source = source
         self.backend = backend
         self.configuration = configuration
         self.clock = clock
-        self.ids = IDGenerator(clock: clock)
         var logger = logger
         logger[metadataKey: "worker"] = "\(configuration.worker)"
         logger[metadataKey: "pool"] = "\(configuration.pool)"
         self.logger = logger
+    }
+
+    /// An in-process pool working straight from the store and blob store.
+    public convenience init(store: any JobStore, blobs: any BlobStore, backend: B, configuration: WorkerConfiguration,
+                            clock: any WallClock, logger: Logger = Logger(label: "atelier.worker")) {
+        let source = LocalWorkSource(store: store, blobs: blobs, worker: configuration.worker,
+                                     lease: configuration.lease, retry: configuration.retry, clock: clock)
+        self.init(source: source, backend: backend, configuration: configuration, clock: clock, logger: logger)
     }
 
     public func run() async throws {
@@ -56,7 +61,7 @@ public final class WorkerPool<B: Backend>: Service {
         draining.withLock { deadline in
             if deadline == nil { deadline = clock.now.addingTimeInterval(seconds) }
         }
-        store.workSignal.ring(configuration.pool)
+        source.interruptWaits(pool: configuration.pool)
     }
 
     var isDraining: Bool { draining.withLock { $0 != nil } }
@@ -65,41 +70,38 @@ public final class WorkerPool<B: Backend>: Service {
     var isPastGrace: Bool { draining.withLock { $0.map { clock.now >= $0 } ?? false } }
 
     private func runSlot(_ slot: Int) async {
-        let request = LeaseRequest(
-            pool: configuration.pool, worker: configuration.worker, models: backend.models, limit: 1,
-            leaseDuration: configuration.lease.duration
-        )
+        let request = WorkRequest(pool: configuration.pool, models: backend.models, limit: 1)
         // The job fetched together with the previous job's acknowledgement, if any.
         var fetched: Lease?
         while !Task.isCancelled && !isDraining {
-            let ticket = store.workSignal.ticket(for: configuration.pool)
             do {
                 let lease: Lease
                 if let next = fetched {
                     lease = next
                     fetched = nil
-                } else if let next = try await store.leaseJobs(request, now: clock.now).first {
+                } else if let next = try await source.lease(request, wait: configuration.idlePoll).first {
                     lease = next
                 } else {
-                    await store.workSignal.wait(ticket, timeout: configuration.idlePoll)
                     continue
                 }
+                if isDraining {
+                    fetched = lease
+                    break
+                }
                 let runner = JobRunner(pool: self, lease: lease)
-                guard case .succeeded(let completion, let stored) = await runner.run() else { continue }
+                guard case .succeeded(let outputs) = await runner.run() else { continue }
                 // Acknowledge and fetch in one round trip (nothing is fetched while draining).
                 var next = request
                 if isDraining { next.limit = 0 }
-                let (outcomes, leases) = try await store.complete([completion], thenLease: next, now: clock.now)
-                await runner.acknowledged(outcomes.first ?? .leaseLost, stored: stored)
-                fetched = leases.first
+                fetched = await runner.complete(outputs, thenLease: next)
             } catch {
-                logger.error("store call failed; retrying shortly", metadata: ["error": "\(error)", "slot": "\(slot)"])
+                logger.error("work source unavailable; retrying shortly", metadata: ["error": "\(error)", "slot": "\(slot)"])
                 try? await Task.sleep(for: .seconds(1))
             }
         }
         if let unstarted = fetched {
             // Fetched just as draining began: hand it straight back.
-            _ = try? await store.release(unstarted.token, now: clock.now)
+            _ = try? await source.release(unstarted.token)
         }
     }
 }

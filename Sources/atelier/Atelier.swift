@@ -6,6 +6,9 @@ struct Atelier: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "atelier",
         abstract: "Self-hosted generative media: fair scheduling, durable jobs, verifiable provenance.",
-        subcommands: [DemoCommand.self, RenderCommand.self, BenchCommand.self]
+        subcommands: [
+            ServeCommand.self, WorkerCommand.self, CreatorsCommand.self, SubmitCommand.self, JobsCommand.self,
+            DownloadCommand.self, DemoCommand.self, RenderCommand.self, BenchCommand.self,
+        ]
     )
 }

@@ -61,31 +61,77 @@ public final class SQLiteJobStore: JobStore {
 
     // MARK: Creators
 
-    public func createCreator(_ creator: Creator) async throws {
-        do {
-            try await database.write { db in
+    public func createCreator(_ creator: Creator, keyHash: String?) async throws {
+        try await insertUnique(kind: "creator", name: creator.name) { db in
+            try db.execute(
+                sql: "INSERT INTO creators (id, name, weight, credits, created_at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [creator.id.rawValue, creator.name, creator.weight, creator.credits,
+                            SQLiteRows.micros(creator.createdAt)]
+            )
+            if let keyHash {
                 try db.execute(
-                    sql: "INSERT INTO creators (id, name, weight, created_at) VALUES (?, ?, ?, ?)",
-                    arguments: [creator.id.rawValue, creator.name, creator.weight, SQLiteRows.micros(creator.createdAt)]
+                    sql: "INSERT INTO api_keys (key_hash, role, creator_id, created_at) VALUES (?, 'creator', ?, ?)",
+                    arguments: [keyHash, creator.id.rawValue, SQLiteRows.micros(creator.createdAt)]
                 )
             }
-        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
-            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
-            throw StoreError(.duplicateName, "a creator named \"\(creator.name)\" already exists")
         }
     }
 
     public func creator(id: CreatorID) async throws -> Creator? {
         try await database.read { db in
-            try Row.fetchOne(db, sql: "SELECT id, name, weight, created_at FROM creators WHERE id = ?",
+            try Row.fetchOne(db, sql: "SELECT \(SQLiteRows.creatorColumns) FROM creators WHERE id = ?",
                              arguments: [id.rawValue]).map(SQLiteRows.creator)
         }
     }
 
     public func creators() async throws -> [Creator] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, name, weight, created_at FROM creators ORDER BY created_at, id")
+            try Row.fetchAll(db, sql: "SELECT \(SQLiteRows.creatorColumns) FROM creators ORDER BY created_at, id")
                 .map(SQLiteRows.creator)
+        }
+    }
+
+    public func createWorker(_ worker: Worker, keyHash: String) async throws {
+        try await insertUnique(kind: "worker", name: worker.name) { db in
+            try db.execute(
+                sql: "INSERT INTO workers (id, name, created_at) VALUES (?, ?, ?)",
+                arguments: [worker.id.rawValue, worker.name, SQLiteRows.micros(worker.createdAt)]
+            )
+            try db.execute(
+                sql: "INSERT INTO api_keys (key_hash, role, worker_id, created_at) VALUES (?, 'worker', ?, ?)",
+                arguments: [keyHash, worker.id.rawValue, SQLiteRows.micros(worker.createdAt)]
+            )
+        }
+    }
+
+    public func workers() async throws -> [Worker] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, name, created_at FROM workers ORDER BY created_at, id").map { row in
+                Worker(id: WorkerID(rawValue: row[0])!, name: row[1], createdAt: SQLiteRows.date(row[2] as Int64))
+            }
+        }
+    }
+
+    public func principal(keyHash: String) async throws -> Principal? {
+        try await database.read { db in
+            guard let row = try Row.fetchOne(
+                db, sql: "SELECT role, creator_id, worker_id FROM api_keys WHERE key_hash = ?", arguments: [keyHash]
+            ) else { return nil }
+            switch row[0] as String {
+            case "creator": return (row[1] as String?).flatMap(CreatorID.init(rawValue:)).map(Principal.creator)
+            case "worker": return (row[2] as String?).flatMap(WorkerID.init(rawValue:)).map(Principal.worker)
+            default: return nil
+            }
+        }
+    }
+
+    /// Runs an insert of a named record, turning a unique-constraint violation into `duplicateName`.
+    private func insertUnique(kind: String, name: String, _ insert: @Sendable @escaping (Database) throws -> Void) async throws {
+        do {
+            try await database.write(insert)
+        } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
+            || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
+            throw StoreError(.duplicateName, "a \(kind) named \"\(name)\" already exists")
         }
     }
 
@@ -144,6 +190,21 @@ public final class SQLiteJobStore: JobStore {
                 db, sql: "SELECT \(SQLiteRows.artifactColumns) FROM artifacts WHERE job_id = ? ORDER BY name",
                 arguments: [job.rawValue]
             ).map(SQLiteRows.artifact)
+        }
+    }
+
+    public func artifact(id: ArtifactID, scope: AccessScope) async throws -> Artifact? {
+        try await database.read { db in
+            var sql = """
+                SELECT \(SQLiteRows.artifactColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                FROM artifacts a JOIN jobs j ON j.id = a.job_id WHERE a.id = ?
+                """
+            var arguments: StatementArguments = [id.rawValue]
+            if let creator = scope.creatorID {
+                sql += " AND j.creator_id = ?"
+                arguments += [creator.rawValue]
+            }
+            return try Row.fetchOne(db, sql: sql, arguments: arguments).map(SQLiteRows.artifact)
         }
     }
 

@@ -80,7 +80,10 @@ enum SQLiteRows {
         )
     }
 
+    static let creatorColumns = "id, name, weight, credits, created_at"
+
     static func creator(_ row: Row) -> Creator {
-        Creator(id: CreatorID(rawValue: row[0])!, name: row[1], weight: row[2], createdAt: date(row[3] as Int64))
+        Creator(id: CreatorID(rawValue: row[0])!, name: row[1], weight: row[2], credits: row[3],
+                createdAt: date(row[4] as Int64))
     }
 }

@@ -87,6 +87,29 @@ enum SQLiteSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2-credits-workers-and-keys") { db in
+            try db.execute(sql: """
+                ALTER TABLE creators ADD COLUMN credits INTEGER NOT NULL DEFAULT 0;
+
+                CREATE TABLE workers (
+                    id          TEXT PRIMARY KEY NOT NULL,
+                    name        TEXT NOT NULL UNIQUE,
+                    created_at  INTEGER NOT NULL
+                );
+
+                -- Only the SHA-256 of a key is kept; the key itself is shown once at creation.
+                -- The admin key lives outside the database (environment or admin.key file).
+                CREATE TABLE api_keys (
+                    key_hash    TEXT PRIMARY KEY NOT NULL,
+                    role        TEXT NOT NULL CHECK (role IN ('creator', 'worker')),
+                    creator_id  TEXT REFERENCES creators(id),
+                    worker_id   TEXT REFERENCES workers(id),
+                    created_at  INTEGER NOT NULL,
+                    CHECK ((role = 'creator') = (creator_id IS NOT NULL)),
+                    CHECK ((role = 'worker') = (worker_id IS NOT NULL))
+                ) WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 }

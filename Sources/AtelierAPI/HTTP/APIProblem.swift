@@ -1,0 +1,68 @@
+public import AtelierCore
+public import AtelierWire
+public import Hummingbird
+import Foundation
+import NIOCore
+
+/// A problem the API answers with: an RFC 9457 document and its HTTP status.
+public struct APIProblem: Error, HTTPResponseError, Sendable {
+    public var problem: Problem
+    public var headers: HTTPFields
+
+    public init(_ status: HTTPResponse.Status, slug: String, title: String, detail: String,
+                errors: [FieldError]? = nil, jobID: String? = nil, headers: HTTPFields = [:]) {
+        problem = Problem(type: Problem.typeURI(slug), title: title, status: status.code, detail: detail,
+                          errors: errors, jobID: jobID)
+        self.headers = headers
+    }
+
+    public var status: HTTPResponse.Status { HTTPResponse.Status(code: problem.status) }
+
+    public func response(from request: Request, context: some RequestContext) throws -> Response {
+        var headers = headers
+        headers[.contentType] = "application/problem+json"
+        let data = (try? JSONEncoder().encode(problem)) ?? Data()
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func unauthorized(_ detail: String) -> APIProblem {
+        APIProblem(.unauthorized, slug: "unauthorized", title: "Authentication required", detail: detail,
+                   headers: [.wwwAuthenticate: "Bearer"])
+    }
+
+    static func forbidden(_ detail: String) -> APIProblem {
+        APIProblem(.forbidden, slug: "forbidden", title: "Not allowed", detail: detail)
+    }
+
+    static func notFound(_ what: String) -> APIProblem {
+        APIProblem(.notFound, slug: "not-found", title: "Not found", detail: "\(what) does not exist or is not yours")
+    }
+
+    static func validation(_ errors: [FieldError]) -> APIProblem {
+        let detail = errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")
+        return APIProblem(.unprocessableContent, slug: "validation-failed", title: "The request is not valid",
+                          detail: detail, errors: errors)
+    }
+
+    static func validation(_ error: ValidationError) -> APIProblem {
+        validation([FieldError(field: error.field, message: error.message)])
+    }
+
+    /// Runs domain validation, turning its error into a 422 problem.
+    static func checking<T>(_ body: () throws(ValidationError) -> T) throws(APIProblem) -> T {
+        do {
+            return try body()
+        } catch {
+            throw .validation(error)
+        }
+    }
+
+    static func conflict(slug: String, title: String, detail: String, jobID: String? = nil) -> APIProblem {
+        APIProblem(.conflict, slug: slug, title: title, detail: detail, jobID: jobID)
+    }
+
+    static let leaseLost = APIProblem(
+        .conflict, slug: "lease-lost", title: "The lease is no longer held",
+        detail: "the lease expired or was handed to another worker; abandon this attempt"
+    )
+}

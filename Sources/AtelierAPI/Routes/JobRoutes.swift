@@ -1,0 +1,126 @@
+import AtelierCore
+import AtelierStore
+import AtelierWire
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Submitting, reading, listing and cancelling jobs.
+extension RouteTable {
+    func addJobRoutes(_ services: APIServices) {
+        add(.post, "/v1/jobs") { request, _ in
+            guard case .creator(let creatorID) = try await services.auth.require(request, .creator) else {
+                throw APIProblem.forbidden("only creators submit jobs")
+            }
+            let body = try await services.json.decode(CreateJobBody.self, from: request)
+            let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!]
+            let newJob: NewJob
+            do {
+                if let model = body.model, services.catalog.model(model) == nil {
+                    throw ValidationError(field: "model", message: "is not a known model; GET /v1/models lists them")
+                }
+                newJob = try body.request(idempotencyKey: idempotencyKey).validated(
+                    id: services.ids.jobID(), creator: creatorID, costModel: services.costModel,
+                    requestFingerprint: idempotencyKey.map { _ in Self.fingerprint(body) }
+                )
+            } catch let error as ValidationError {
+                throw APIProblem.validation(error)
+            }
+            let outcome: EnqueueOutcome
+            do {
+                guard let first = try await services.store.enqueue([newJob], now: services.clock.now).first else {
+                    throw APIProblem(.internalServerError, slug: "internal-error", title: "Internal error", detail: "the job was not queued")
+                }
+                outcome = first
+            } catch let error as StoreError where error.code == .idempotencyConflict {
+                throw APIProblem(.unprocessableContent, slug: "idempotency-key-reused",
+                                 title: "The idempotency key was used for a different request",
+                                 detail: "Idempotency-Key \(idempotencyKey ?? "") was first used with another body; use a new key for a new request",
+                                 jobID: error.jobID?.rawValue)
+            }
+            let resource = try await services.resource(for: outcome.job, request: request)
+            var headers: HTTPFields = [.location: "/v1/jobs/\(outcome.job.id.rawValue)"]
+            if case .existing = outcome { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
+            return try services.json.response(resource, status: .accepted, headers: headers)
+        }
+
+        add(.get, "/v1/jobs") { request, _ in
+            let principal = try await services.auth.require(request, .creator, .admin)
+            let query = try Self.jobQuery(request, scope: APIServices.scope(of: principal))
+            let page = try await services.store.jobs(query)
+            var data: [JobResource] = []
+            data.reserveCapacity(page.jobs.count)
+            for job in page.jobs { data.append(try await services.resource(for: job, request: request)) }
+            return try services.json.response(ListBody(data: data, nextCursor: page.nextCursor?.rawValue))
+        }
+
+        add(.get, "/v1/jobs/{id}") { request, context in
+            let principal = try await services.auth.require(request, .creator, .admin)
+            let job = try await Self.job(context, services: services, scope: APIServices.scope(of: principal))
+            return try services.json.response(try await services.resource(for: job, request: request))
+        }
+
+        add(.post, "/v1/jobs/{id}/cancel") { request, context in
+            let principal = try await services.auth.require(request, .creator, .admin)
+            guard let id = context.parameters.get("id").flatMap(JobID.init(rawValue:)) else { throw APIProblem.notFound("the job") }
+            switch try await services.store.cancel(id: id, scope: APIServices.scope(of: principal), now: services.clock.now) {
+            case .canceled(let job), .cancelRequested(let job):
+                return try services.json.response(try await services.resource(for: job, request: request))
+            case .alreadyFinished(let job):
+                throw APIProblem.conflict(slug: "job-finished", title: "The job has already finished",
+                                          detail: "job \(job.id) is \(job.status.rawValue); only queued or running jobs can be cancelled",
+                                          jobID: job.id.rawValue)
+            case .notFound:
+                throw APIProblem.notFound("the job")
+            }
+        }
+
+        add(.get, "/v1/jobs/{id}/events") { request, context in
+            let principal = try await services.auth.require(request, .creator, .admin)
+            let job = try await Self.job(context, services: services, scope: APIServices.scope(of: principal))
+            return JobEventStream(services: services, jobID: job.id, scope: APIServices.scope(of: principal)).response()
+        }
+    }
+
+    static func job(_ context: Context, services: APIServices, scope: AccessScope) async throws -> Job {
+        guard let id = context.parameters.get("id").flatMap(JobID.init(rawValue:)),
+              let job = try await services.store.job(id: id, scope: scope) else {
+            throw APIProblem.notFound("the job")
+        }
+        return job
+    }
+
+    static func jobQuery(_ request: Request, scope: AccessScope) throws -> JobQuery {
+        let parameters = request.uri.queryParameters
+        var query = JobQuery(scope: scope, limit: 20)
+        if let status = parameters["status"] {
+            guard let parsed = JobStatus(rawValue: String(status)) else {
+                throw APIProblem.validation([FieldError(field: "status", message: "must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")])
+            }
+            query.status = parsed
+        }
+        if let limit = parameters["limit"] {
+            guard let parsed = Int(limit), (1...100).contains(parsed) else {
+                throw APIProblem.validation([FieldError(field: "limit", message: "must be an integer from 1 to 100")])
+            }
+            query.limit = parsed
+        }
+        if let cursor = parameters["cursor"] {
+            guard let parsed = JobID(rawValue: String(cursor)) else {
+                throw APIProblem.validation([FieldError(field: "cursor", message: "must be a next_cursor value from a previous page")])
+            }
+            query.cursor = parsed
+        }
+        return query
+    }
+
+    /// The identity of a submission for idempotency: the decoded body, re-encoded canonically,
+    /// so spacing and key order do not make two equal requests differ.
+    static func fingerprint(_ body: CreateJobBody) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(body)) ?? Data()
+        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    }
+}

@@ -1,0 +1,81 @@
+public import AtelierCore
+public import AtelierBlobs
+public import AtelierScheduler
+public import AtelierStore
+public import AtelierWorker
+public import AtelierWire
+import Foundation
+public import Hummingbird
+
+/// Everything the route handlers share: built once by `AtelierServer`, passed to each route group.
+public struct APIServices: Sendable {
+    public let store: ObservedJobStore
+    public let blobs: any BlobStore
+    public let auth: Authenticator
+    public let signer: URLSigner
+    public let json: JSONIO
+    public let clock: any WallClock
+    public let ids: IDGenerator
+    public let costModel: CostModel
+    public let catalog: ModelCatalog
+    public let workers: WorkerRegistry
+    public let metrics: APIMetrics
+    public let lease: LeasePolicy
+    public let retry: RetryPolicy
+    /// The externally visible base URL for links (signed artifact URLs), when configured.
+    public let publicURL: String?
+    /// Largest artifact a worker may upload.
+    public let uploadLimit: Int
+
+    /// The base of absolute links: the configured public URL, or the Host the client used.
+    func baseURL(for request: Request) -> String {
+        if let publicURL { return publicURL }
+        let host = request.head.authority.flatMap { $0.isEmpty ? nil : $0 } ?? "localhost"
+        return "http://\(host)"
+    }
+
+    /// A job as its creator sees it, with signed links to its artifacts.
+    func resource(for job: Job, request: Request) async throws -> JobResource {
+        var artifacts: [ArtifactResource] = []
+        if job.status == .succeeded {
+            let base = baseURL(for: request)
+            let now = clock.now
+            artifacts = try await store.artifacts(of: job.id).map { artifact in
+                let signed = signer.sign(artifact.id, now: now)
+                return ArtifactResource(
+                    id: artifact.id.rawValue, name: artifact.name, contentType: artifact.contentType,
+                    bytes: artifact.byteCount, sha256: artifact.sha256,
+                    url: "\(base)/v1/artifacts/\(artifact.id.rawValue)?\(signed.query)", urlExpiresAt: signed.expires
+                )
+            }
+        }
+        return JobResource(job, artifacts: artifacts)
+    }
+
+    /// What a principal may see.
+    static func scope(of principal: Principal) -> AccessScope {
+        switch principal {
+        case .creator(let id): .creator(id)
+        case .admin, .worker: .operator
+        }
+    }
+}
+
+/// The models this server can run.
+public struct ModelCatalog: Sendable {
+    public var models: [ModelResource]
+
+    public init(models: [ModelResource]) {
+        self.models = models
+    }
+
+    public static let builtin = ModelCatalog(models: [
+        ModelResource(
+            id: ModelID.builtin.rawValue, kinds: [.image, .video],
+            description: "Atelier's procedural renderer: deterministic scenes from the prompt and seed, no GPU needed",
+            formats: [.png, .gif]
+        ),
+    ])
+
+    func model(_ id: String) -> ModelResource? { models.first { $0.id == id } }
+}

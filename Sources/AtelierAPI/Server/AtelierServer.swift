@@ -1,0 +1,141 @@
+public import AtelierCore
+import AtelierBlobs
+import AtelierMedia
+import AtelierScheduler
+public import AtelierStore
+import AtelierWire
+import AtelierWorker
+public import Foundation
+public import Hummingbird
+public import Logging
+import NIOCore
+public import ServiceLifecycle
+
+/// The embedded platform in one process: SQLite store, file blob store, built-in worker
+/// slots, store maintenance and the HTTP API, run as one service group with graceful shutdown.
+public final class AtelierServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let services: APIServices
+    /// The admin key in force, and whether it was created at this start (show it once).
+    public let adminKey: String
+    public let adminKeyWasCreated: Bool
+    let logger: Logger
+    let ffmpeg: FFmpeg?
+
+    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "atelier")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let root = configuration.dataDirectory
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let (adminKey, created) = try Secrets.adminKey(configured: configuration.adminKey, directory: root)
+        self.adminKey = adminKey
+        self.adminKeyWasCreated = created
+        let engine = try SQLiteJobStore(path: root.appendingPathComponent("atelier.sqlite").path,
+                                        durability: configuration.durability)
+        let metrics = APIMetrics()
+        let store = ObservedJobStore(engine, metrics: metrics)
+        let clock = SystemWallClock()
+        services = APIServices(
+            store: store,
+            blobs: try FileBlobStore(root: root.appendingPathComponent("blobs", isDirectory: true)),
+            auth: Authenticator(store: store, adminKey: adminKey),
+            signer: URLSigner(secret: try Secrets.signingKey(directory: root), lifetime: configuration.signedURLLifetime),
+            json: JSONIO(bodyLimit: configuration.jsonBodyLimit),
+            clock: clock, ids: IDGenerator(clock: clock), costModel: CostModel(), catalog: .builtin,
+            workers: WorkerRegistry(), metrics: metrics, lease: LeasePolicy(duration: configuration.leaseDuration), retry: RetryPolicy(),
+            publicURL: configuration.publicURL, uploadLimit: configuration.uploadLimit
+        )
+        ffmpeg = FFmpeg.locate(searchPath: ProcessInfo.processInfo.environment["PATH"])
+    }
+
+    /// The router with every route of the API; `routes` lists them as the OpenAPI document names them.
+    public func makeRouter() -> (router: Router<BasicRequestContext>, routes: [RouteTable<BasicRequestContext>.Route]) {
+        let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
+        router.add(middleware: ProblemMiddleware())
+        let table = RouteTable(router: router)
+        table.addMetaRoutes(services, openAPIDocument: ByteBuffer(bytes: Self.openAPIDocument))
+        table.addAdminRoutes(services)
+        table.addJobRoutes(services)
+        table.addArtifactRoutes(services)
+        table.addWorkerRoutes(services)
+        return (router, table.routes)
+    }
+
+    /// The OpenAPI document shipped with the server.
+    public static var openAPIDocument: Data {
+        guard let url = Bundle.module.url(forResource: "openapi", withExtension: "yaml"),
+              let data = try? Data(contentsOf: url) else { return Data("openapi: 3.1.0\n".utf8) }
+        return data
+    }
+
+    /// The services of the platform, in start order; shutdown runs in reverse, so the HTTP
+    /// server stops accepting first, then workers drain, then maintenance stops.
+    public func makeServices(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
+        var services: [any Service] = [StoreMaintenance(store: self.services.store, clock: self.services.clock, logger: logger)]
+        if configuration.workers > 0 {
+            let slots = [PoolName.image: configuration.workers, .video: max(1, configuration.workers / 2)]
+            for pool in [PoolName.image, .video] {
+                let worker = WorkerID(rawValue: "embedded-\(pool)")!
+                let workerConfiguration = WorkerConfiguration(worker: worker, pool: pool, slots: slots[pool]!,
+                                                              lease: self.services.lease, retry: self.services.retry,
+                                                              shutdownGrace: configuration.shutdownGrace)
+                let source = LocalWorkSource(store: self.services.store, blobs: self.services.blobs, worker: worker,
+                                             lease: self.services.lease, retry: self.services.retry, clock: self.services.clock)
+                services.append(WorkerPool(source: RegisteredWorkSource(base: source, registry: self.services.workers, worker: worker),
+                                           backend: BuiltinBackend(ffmpeg: ffmpeg), configuration: workerConfiguration,
+                                           clock: self.services.clock, logger: logger))
+            }
+        }
+        let (router, _) = makeRouter()
+        let application = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Atelier"),
+            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+        services.append(application)
+        return services
+    }
+
+    /// Runs until SIGTERM or SIGINT (or cancellation), then shuts down gracefully.
+    public func run(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let group = ServiceGroup(configuration: .init(
+            services: makeServices(onListening: onListening).map { .init(service: $0) },
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        ))
+        try await group.run()
+        logger.info("stopped cleanly")
+    }
+}
+
+/// Marks an in-process worker as online whenever it asks for work or renews a lease.
+struct RegisteredWorkSource: WorkSource {
+    let base: LocalWorkSource
+    let registry: WorkerRegistry
+    let worker: WorkerID
+
+    func lease(_ request: WorkRequest, wait: Duration) async throws -> [Lease] {
+        registry.saw(worker, pool: request.pool, at: Date())
+        return try await base.lease(request, wait: wait)
+    }
+
+    func heartbeat(_ token: LeaseToken, progress: Double) async throws -> HeartbeatOutcome {
+        try await base.heartbeat(token, progress: progress)
+    }
+
+    func complete(_ lease: Lease, outputs: [BackendOutput], thenLease next: WorkRequest) async throws
+        -> (outcome: CompletionOutcome, leases: [Lease]) {
+        registry.saw(worker, pool: next.pool, at: Date())
+        return try await base.complete(lease, outputs: outputs, thenLease: next)
+    }
+
+    func fail(_ lease: Lease, error: JobError, isRetryable: Bool) async throws -> FailureOutcome {
+        try await base.fail(lease, error: error, isRetryable: isRetryable)
+    }
+
+    func release(_ token: LeaseToken) async throws -> Bool { try await base.release(token) }
+
+    func interruptWaits(pool: PoolName) { base.interruptWaits(pool: pool) }
+}

@@ -1,0 +1,44 @@
+import Foundation
+
+/// The server's secrets on disk: the admin key (unless given in the environment) and the key
+/// that signs artifact URLs. Both are created on first start with mode 0600.
+enum Secrets {
+    /// The admin key from `configured`, else `<dir>/admin.key`, else a new one written there.
+    /// `created` tells the caller to show it, once.
+    static func adminKey(configured: String?, directory: URL) throws -> (key: String, created: Bool) {
+        if let configured, !configured.isEmpty { return (configured, false) }
+        let file = directory.appendingPathComponent("admin.key")
+        if let existing = try? String(contentsOf: file, encoding: .utf8) {
+            let key = existing.trimmingCharacters(in: .whitespacesAndNewlines)
+            if !key.isEmpty { return (key, false) }
+        }
+        let key = APIKey.generate(prefix: "admin")
+        try writePrivately(Data((key + "\n").utf8), to: file)
+        return (key, true)
+    }
+
+    /// 32 random bytes in `<dir>/signing.key`, created when missing.
+    static func signingKey(directory: URL) throws -> Data {
+        let file = directory.appendingPathComponent("signing.key")
+        if let existing = try? Data(contentsOf: file), existing.count >= 32 { return existing }
+        var generator = SystemRandomNumberGenerator()
+        let secret = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
+        try writePrivately(secret, to: file)
+        return secret
+    }
+
+    /// Creates the file readable by its owner only, before any secret byte is written.
+    private static func writePrivately(_ data: Data, to file: URL) throws {
+        let path = file.path
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        guard descriptor >= 0 else {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
+        }
+        defer { close(descriptor) }
+        fchmod(descriptor, 0o600)
+        let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == data.count, fsync(descriptor) == 0 else {
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path])
+        }
+    }
+}

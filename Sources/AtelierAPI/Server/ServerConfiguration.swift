@@ -1,0 +1,49 @@
+public import AtelierStore
+public import Foundation
+
+/// How `atelier serve` runs: built once from flags, then the environment, then defaults.
+public struct ServerConfiguration: Sendable {
+    /// Holds the database, the blobs, `admin.key` and `signing.key`.
+    public var dataDirectory: URL
+    public var host: String
+    /// 0 picks a free port (tests); the bound port is reported through `onListening`.
+    public var port: Int
+    /// Built-in worker slots for the image pool; the video pool gets half as many (at least one).
+    /// 0 runs no workers in the process: only remote workers do the work.
+    public var workers: Int
+    /// The admin key (`ATELIER_ADMIN_KEY`); when nil one is kept in `<data-dir>/admin.key`.
+    public var adminKey: String?
+    /// Base of absolute links such as signed artifact URLs (`ATELIER_PUBLIC_URL`); by default
+    /// the Host header the client used.
+    public var publicURL: String?
+    public var durability: SQLiteJobStore.Durability
+    /// Running jobs get this long to finish at shutdown before their leases are handed back.
+    public var shutdownGrace: Duration
+    /// How long signed artifact URLs work.
+    public var signedURLLifetime: TimeInterval
+    /// How long a lease lasts without a heartbeat; a dead worker's job is retried after this.
+    public var leaseDuration: TimeInterval
+    /// Largest JSON request body.
+    public var jsonBodyLimit: Int
+    /// Largest artifact a remote worker may upload.
+    public var uploadLimit: Int
+
+    public init(dataDirectory: URL, host: String = "127.0.0.1", port: Int = 8080,
+                workers: Int = ProcessInfo.processInfo.activeProcessorCount, adminKey: String? = nil,
+                publicURL: String? = nil, durability: SQLiteJobStore.Durability = .full,
+                shutdownGrace: Duration = .seconds(10), signedURLLifetime: TimeInterval = 3600, leaseDuration: TimeInterval = 30,
+                jsonBodyLimit: Int = 64 * 1024, uploadLimit: Int = 512 * 1024 * 1024) {
+        self.dataDirectory = dataDirectory
+        self.host = host
+        self.port = port
+        self.workers = workers
+        self.adminKey = adminKey
+        self.publicURL = publicURL
+        self.durability = durability
+        self.shutdownGrace = shutdownGrace
+        self.signedURLLifetime = signedURLLifetime
+        self.leaseDuration = leaseDuration
+        self.jsonBodyLimit = jsonBodyLimit
+        self.uploadLimit = uploadLimit
+    }
+}

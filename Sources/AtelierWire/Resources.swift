@@ -1,0 +1,376 @@
+public import AtelierCore
+public import Foundation
+
+// The JSON shapes of the public API. Field names follow the OpenAPI document
+// (Sources/AtelierAPI/Resources/openapi.yaml), which is the contract.
+
+/// `POST /v1/admin/creators`.
+public struct CreateCreatorBody: Codable, Sendable {
+    public var name: String
+    public var weight: Int?
+    public var credits: Int?
+
+    public init(name: String, weight: Int? = nil, credits: Int? = nil) {
+        self.name = name
+        self.weight = weight
+        self.credits = credits
+    }
+}
+
+/// A creator; `api_key` is present only in the response that created it.
+public struct CreatorResource: Codable, Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var weight: Int
+    public var credits: Int
+    public var createdAt: Date
+    public var apiKey: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, weight, credits
+        case createdAt = "created_at"
+        case apiKey = "api_key"
+    }
+
+    public init(_ creator: Creator, apiKey: String? = nil) {
+        id = creator.id.rawValue
+        name = creator.name
+        weight = creator.weight
+        credits = creator.credits
+        createdAt = creator.createdAt
+        self.apiKey = apiKey
+    }
+}
+
+/// `POST /v1/admin/workers`.
+public struct CreateWorkerBody: Codable, Sendable {
+    public var name: String
+
+    public init(name: String) { self.name = name }
+}
+
+/// A worker machine; `api_key` is present only in the response that created it.
+public struct WorkerResource: Codable, Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var createdAt: Date
+    public var apiKey: String?
+    /// Whether the worker asked for work or renewed a lease recently.
+    public var online: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, online
+        case createdAt = "created_at"
+        case apiKey = "api_key"
+    }
+
+    public init(_ worker: Worker, apiKey: String? = nil, online: Bool? = nil) {
+        id = worker.id.rawValue
+        name = worker.name
+        createdAt = worker.createdAt
+        self.apiKey = apiKey
+        self.online = online
+    }
+}
+
+/// A list response: `{"data": [...]}` plus a cursor when more pages follow.
+public struct ListBody<Element: Codable & Sendable>: Codable, Sendable {
+    public var data: [Element]
+    public var nextCursor: String?
+
+    enum CodingKeys: String, CodingKey {
+        case data
+        case nextCursor = "next_cursor"
+    }
+
+    public init(data: [Element], nextCursor: String? = nil) {
+        self.data = data
+        self.nextCursor = nextCursor
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(data, forKey: .data)
+        // `next_cursor` is always present, null on the last page, so clients can loop on it.
+        try container.encode(nextCursor, forKey: .nextCursor)
+    }
+}
+
+/// Generation parameters as submitted: every field optional, defaults by kind.
+public struct ParamsBody: Codable, Sendable, Hashable {
+    public var width: Int?
+    public var height: Int?
+    public var seed: UInt32?
+    public var format: OutputFormat?
+    public var frames: Int?
+    public var fps: Int?
+    public var steps: Int?
+
+    public init(width: Int? = nil, height: Int? = nil, seed: UInt32? = nil, format: OutputFormat? = nil,
+                frames: Int? = nil, fps: Int? = nil, steps: Int? = nil) {
+        self.width = width
+        self.height = height
+        self.seed = seed
+        self.format = format
+        self.frames = frames
+        self.fps = fps
+        self.steps = steps
+    }
+
+    /// These values laid over the kind's defaults.
+    public func resolved(for kind: JobKind) -> JobParams {
+        var params = JobParams.defaults(for: kind)
+        if let width { params.width = width }
+        if let height { params.height = height }
+        if let seed { params.seed = seed }
+        if let format { params.format = format }
+        if let frames { params.frames = frames }
+        if let fps { params.fps = fps }
+        if let steps { params.steps = steps }
+        return params
+    }
+}
+
+/// `POST /v1/jobs`.
+public struct CreateJobBody: Codable, Sendable, Hashable {
+    public var kind: JobKind
+    public var prompt: String
+    public var negativePrompt: String?
+    public var model: String?
+    public var params: ParamsBody?
+    public var priority: Int?
+    public var pool: String?
+    public var maxAttempts: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case kind, prompt, model, params, priority, pool
+        case negativePrompt = "negative_prompt"
+        case maxAttempts = "max_attempts"
+    }
+
+    public init(kind: JobKind, prompt: String, negativePrompt: String? = nil, model: String? = nil,
+                params: ParamsBody? = nil, priority: Int? = nil, pool: String? = nil, maxAttempts: Int? = nil) {
+        self.kind = kind
+        self.prompt = prompt
+        self.negativePrompt = negativePrompt
+        self.model = model
+        self.params = params
+        self.priority = priority
+        self.pool = pool
+        self.maxAttempts = maxAttempts
+    }
+
+    /// The domain request this body asks for.
+    public func request(idempotencyKey: String?) -> JobRequest {
+        JobRequest(
+            kind: kind, prompt: prompt, negativePrompt: negativePrompt, model: model ?? ModelID.builtin.rawValue,
+            params: params?.resolved(for: kind), priority: priority ?? 0, pool: pool, maxAttempts: maxAttempts ?? 3,
+            idempotencyKey: idempotencyKey
+        )
+    }
+}
+
+/// A job's error, as `{"code", "message"}`.
+public struct ErrorBody: Codable, Sendable, Hashable {
+    public var code: String
+    public var message: String
+
+    public init(code: String, message: String) {
+        self.code = code
+        self.message = message
+    }
+}
+
+/// A file a job produced. `url` is signed and works without an Authorization header until `url_expires_at`.
+public struct ArtifactResource: Codable, Sendable, Hashable {
+    public var id: String
+    public var name: String
+    public var contentType: String
+    public var bytes: Int
+    public var sha256: String
+    public var url: String
+    public var urlExpiresAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, bytes, sha256, url
+        case contentType = "content_type"
+        case urlExpiresAt = "url_expires_at"
+    }
+
+    public init(id: String, name: String, contentType: String, bytes: Int, sha256: String, url: String, urlExpiresAt: Date) {
+        self.id = id
+        self.name = name
+        self.contentType = contentType
+        self.bytes = bytes
+        self.sha256 = sha256
+        self.url = url
+        self.urlExpiresAt = urlExpiresAt
+    }
+}
+
+/// A job as its creator sees it.
+public struct JobResource: Codable, Sendable, Hashable {
+    public var id: String
+    public var kind: JobKind
+    public var status: JobStatus
+    public var progress: Double
+    public var prompt: String
+    public var negativePrompt: String?
+    public var model: String
+    public var pool: String
+    public var params: JobParams
+    public var priority: Int
+    public var cost: Int
+    public var attempts: Int
+    public var maxAttempts: Int
+    public var cancelRequested: Bool
+    public var error: ErrorBody?
+    public var createdAt: Date
+    public var startedAt: Date?
+    public var finishedAt: Date?
+    public var artifacts: [ArtifactResource]
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, status, progress, prompt, model, pool, params, priority, cost, attempts, error, artifacts
+        case negativePrompt = "negative_prompt"
+        case maxAttempts = "max_attempts"
+        case cancelRequested = "cancel_requested"
+        case createdAt = "created_at"
+        case startedAt = "started_at"
+        case finishedAt = "finished_at"
+    }
+
+    public init(_ job: Job, artifacts: [ArtifactResource]) {
+        id = job.id.rawValue
+        kind = job.kind
+        status = job.status
+        progress = job.progress
+        prompt = job.prompt
+        negativePrompt = job.negativePrompt
+        model = job.model.rawValue
+        pool = job.pool.rawValue
+        params = job.params
+        priority = job.priority
+        cost = job.cost
+        attempts = job.attempt
+        maxAttempts = job.maxAttempts
+        cancelRequested = job.isCancelRequested
+        error = job.error.map { ErrorBody(code: $0.code, message: $0.message) }
+        createdAt = job.createdAt
+        startedAt = job.startedAt
+        finishedAt = job.finishedAt
+        self.artifacts = artifacts
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(status, forKey: .status)
+        try c.encode(progress, forKey: .progress)
+        try c.encode(prompt, forKey: .prompt)
+        try c.encode(negativePrompt, forKey: .negativePrompt)
+        try c.encode(model, forKey: .model)
+        try c.encode(pool, forKey: .pool)
+        try c.encode(params, forKey: .params)
+        try c.encode(priority, forKey: .priority)
+        try c.encode(cost, forKey: .cost)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(maxAttempts, forKey: .maxAttempts)
+        try c.encode(cancelRequested, forKey: .cancelRequested)
+        // Absent values are explicit nulls: every documented field is always present.
+        try c.encode(error, forKey: .error)
+        try c.encode(createdAt, forKey: .createdAt)
+        try c.encode(startedAt, forKey: .startedAt)
+        try c.encode(finishedAt, forKey: .finishedAt)
+        try c.encode(artifacts, forKey: .artifacts)
+    }
+}
+
+/// A model in the catalog.
+public struct ModelResource: Codable, Sendable, Hashable {
+    public var id: String
+    public var kinds: [JobKind]
+    public var description: String
+    public var formats: [OutputFormat]
+
+    public init(id: String, kinds: [JobKind], description: String, formats: [OutputFormat]) {
+        self.id = id
+        self.kinds = kinds
+        self.description = description
+        self.formats = formats
+    }
+}
+
+/// `GET /v1/health`.
+public struct HealthResource: Codable, Sendable, Hashable {
+    public var status: String
+
+    public init(status: String) { self.status = status }
+}
+
+/// One creator's share of a pool's queue.
+public struct CreatorQueueResource: Codable, Sendable, Hashable {
+    public var creatorID: String
+    public var name: String
+    public var queued: Int
+    public var running: Int
+    public var oldestQueuedAgeSeconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case name, queued, running
+        case creatorID = "creator_id"
+        case oldestQueuedAgeSeconds = "oldest_queued_age_seconds"
+    }
+
+    public init(creatorID: String, name: String, queued: Int, running: Int, oldestQueuedAgeSeconds: Double?) {
+        self.creatorID = creatorID
+        self.name = name
+        self.queued = queued
+        self.running = running
+        self.oldestQueuedAgeSeconds = oldestQueuedAgeSeconds
+    }
+}
+
+/// `GET /v1/admin/queues`: one entry per pool.
+public struct PoolQueueResource: Codable, Sendable, Hashable {
+    public var pool: String
+    public var queued: Int
+    public var running: Int
+    public var oldestQueuedAgeSeconds: Double?
+    public var workersOnline: Int
+    public var creators: [CreatorQueueResource]
+
+    enum CodingKeys: String, CodingKey {
+        case pool, queued, running, creators
+        case oldestQueuedAgeSeconds = "oldest_queued_age_seconds"
+        case workersOnline = "workers_online"
+    }
+
+    public init(pool: String, queued: Int, running: Int, oldestQueuedAgeSeconds: Double?, workersOnline: Int,
+                creators: [CreatorQueueResource]) {
+        self.pool = pool
+        self.queued = queued
+        self.running = running
+        self.oldestQueuedAgeSeconds = oldestQueuedAgeSeconds
+        self.workersOnline = workersOnline
+        self.creators = creators
+    }
+}
+
+/// One server-sent event of `GET /v1/jobs/{id}/events`: the job's state when it changed.
+public struct JobEventResource: Codable, Sendable, Hashable {
+    public var id: String
+    public var status: JobStatus
+    public var progress: Double
+    public var attempts: Int
+    public var error: ErrorBody?
+
+    public init(id: String, status: JobStatus, progress: Double, attempts: Int, error: ErrorBody?) {
+        self.id = id
+        self.status = status
+        self.progress = progress
+        self.attempts = attempts
+        self.error = error
+    }
+}

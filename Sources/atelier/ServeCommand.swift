@@ -1,0 +1,50 @@
+import ArgumentParser
+import AtelierAPI
+import AtelierStore
+import Foundation
+import Logging
+
+/// `atelier serve`: the whole platform in one process.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the embedded platform: API, scheduler, store and built-in workers."
+    )
+
+    @Option(help: "Where the database, artifacts and keys live.") var dataDir = "./atelier-data"
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on (0 picks a free one).") var port = 8080
+    @Option(help: "Built-in worker slots for images (videos get half); 0 for remote workers only.")
+    var workers = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Seconds running jobs get to finish on shutdown before being handed back.") var shutdownGrace = 10
+    @Option(help: "Seconds a lease lasts without a heartbeat (a dead worker's job is retried after this).")
+    var leaseSeconds = 30.0
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    func validate() throws {
+        guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
+        guard (1...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be from 1 to 3600") }
+        guard (0...256).contains(workers) else { throw ValidationError("--workers must be from 0 to 256") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error") }
+    }
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        var logger = Logger(label: "atelier")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let configuration = ServerConfiguration(
+            dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), host: host, port: port, workers: workers,
+            adminKey: environment["ATELIER_ADMIN_KEY"], publicURL: environment["ATELIER_PUBLIC_URL"],
+            shutdownGrace: .seconds(shutdownGrace), leaseDuration: leaseSeconds
+        )
+        let server = try AtelierServer(configuration: configuration, logger: logger)
+        if server.adminKeyWasCreated {
+            print("Generated an admin key (shown once; also saved in \(configuration.dataDirectory.path)/admin.key):")
+            print("  \(server.adminKey)")
+        }
+        let host = self.host
+        try await server.run { port in
+            print("Atelier listening on http://\(host):\(port) (data in \(configuration.dataDirectory.path))")
+            fflush(nil)
+        }
+    }
+}
