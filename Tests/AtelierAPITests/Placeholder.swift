@@ -1,3 +1,0 @@
-import Testing
-import Yams
-@Test func placeholder() { #expect(Bool(true)) }
