@@ -1,3 +1,4 @@
+public import AsyncHTTPClient
 public import AtelierCore
 public import AtelierWire
 public import Foundation
@@ -6,8 +7,8 @@ public import Foundation
 public struct AtelierClient: Sendable {
     public let transport: HTTPTransport
 
-    public init(server: String, apiKey: String?) {
-        transport = HTTPTransport(baseURL: server, apiKey: apiKey)
+    public init(server: String, apiKey: String?, client: HTTPClient = .shared) {
+        transport = HTTPTransport(baseURL: server, apiKey: apiKey, client: client)
     }
 
     public func createCreator(name: String, weight: Int, credits: Int) async throws -> CreatorResource {

@@ -26,6 +26,17 @@ public enum ClientError: Error, Sendable, CustomStringConvertible {
     }
 }
 
+extension HTTPClient {
+    /// For one-shot commands and tests: a server that is down is reported at once instead of
+    /// being retried until the connect timeout, as `shared` does for long-running workers.
+    public static let interactive: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.timeout.connect = .seconds(5)
+        configuration.connectionPool.retryConnectionEstablishment = false
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+}
+
 /// JSON over HTTP to one Atelier server with one key.
 public struct HTTPTransport: Sendable {
     public let baseURL: String

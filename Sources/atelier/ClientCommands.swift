@@ -55,10 +55,10 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "Where --wait saves the files.") var output = "."
 
     func run() async throws {
-        guard let kind = JobKind(rawValue: kind) else { throw ValidationError("--kind must be image or video") }
+        guard let kind = JobKind(rawValue: kind) else { throw CLIFailure("--kind must be image or video") }
         var outputFormat: OutputFormat?
         if let format {
-            guard let parsed = OutputFormat(rawValue: format) else { throw ValidationError("--format must be png or gif") }
+            guard let parsed = OutputFormat(rawValue: format) else { throw CLIFailure("--format must be png or gif") }
             outputFormat = parsed
         }
         let client = try connection.client()
@@ -89,7 +89,7 @@ struct JobsCommand: AsyncParsableCommand {
             var filter: JobStatus?
             if let status {
                 guard let parsed = JobStatus(rawValue: status) else {
-                    throw ValidationError("--status must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw CLIFailure("--status must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
                 }
                 filter = parsed
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import AtelierClient
 import AtelierCore
 import AtelierMedia
@@ -52,16 +53,16 @@ struct Connection: ParsableArguments {
         let environment = ProcessInfo.processInfo.environment
         let server = server ?? environment["ATELIER_SERVER"] ?? "http://127.0.0.1:8080"
         guard server.hasPrefix("http://") || server.hasPrefix("https://") else {
-            throw ValidationError("the server URL must start with http:// or https://")
+            throw CLIFailure("the server URL must start with http:// or https:// (got \(server))")
         }
         guard let key = key ?? environment["ATELIER_API_KEY"], !key.isEmpty else {
-            throw ValidationError("no API key: pass --key or set ATELIER_API_KEY")
+            throw CLIFailure("no API key: pass --key or set ATELIER_API_KEY")
         }
         return (server, key)
     }
 
     func client() throws -> AtelierClient {
         let (server, key) = try resolved()
-        return AtelierClient(server: server, apiKey: key)
+        return AtelierClient(server: server, apiKey: key, client: .interactive)
     }
 }

@@ -2,6 +2,7 @@ import AtelierWire
 import Foundation
 public import Hummingbird
 import NIOCore
+import NIOFoundationCompat
 
 /// Reading JSON request bodies and writing JSON responses the way the whole API does.
 public struct JSONIO: Sendable {
@@ -14,23 +15,24 @@ public struct JSONIO: Sendable {
 
     /// Decodes the body; malformed JSON is a 400, a field of the wrong type or missing a 422.
     func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> T {
-        if let contentType = request.headers[.contentType] {
-            let mediaType = contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
-            guard mediaType == "application/json" else {
-                throw APIProblem(.unsupportedMediaType, slug: "unsupported-media-type", title: "Unsupported media type",
-                                 detail: "send the body as JSON with 'Content-Type: application/json'")
-            }
+        let mediaType = request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased()
+        guard mediaType == "application/json" else {
+            throw APIProblem(.unsupportedMediaType, slug: "unsupported-media-type", title: "Unsupported media type",
+                             detail: "send the body as JSON with 'Content-Type: application/json'")
         }
         let buffer = try await request.body.collect(upTo: bodyLimit)
         guard buffer.readableBytes > 0 else {
             throw APIProblem(.badRequest, slug: "malformed-json", title: "The body is not valid JSON",
                              detail: "the request body is empty; send a JSON object")
         }
+        let data = Data(buffer: buffer)
         do {
-            return try buffer.withUnsafeReadableBytes { bytes in
-                try WireCoding.decoder().decode(T.self, from: Data(bytes))
-            }
+            return try WireCoding.decoder().decode(T.self, from: data)
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+               let field = NumberLocator.unrepresentableNumber(decoding: T.self, from: data) {
+                throw APIProblem.validation([FieldError(field: field, message: "must be a whole number in the allowed range")])
+            }
             throw Self.problem(for: error)
         }
     }
@@ -39,7 +41,8 @@ public struct JSONIO: Sendable {
         func path(_ codingPath: [any CodingKey], _ last: (any CodingKey)? = nil) -> String {
             let keys = codingPath + (last.map { [$0] } ?? [])
             let joined = keys.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
-            return joined.replacingOccurrences(of: ".[", with: "[")
+            // "$" is the body itself, e.g. an array where an object belongs.
+            return joined.isEmpty ? "$" : joined.replacingOccurrences(of: ".[", with: "[")
         }
         switch error {
         case .dataCorrupted(let context) where context.codingPath.isEmpty:

@@ -71,6 +71,9 @@ extension RouteTable {
                                                            name: uploaded.name) else {
                     throw APIProblem.validation([FieldError(field: "\(field).name", message: "must be 1 to 128 letters, digits, '.', '-' or '_'")])
                 }
+                guard Self.isMediaType(uploaded.contentType) else {
+                    throw APIProblem.validation([FieldError(field: "\(field).content_type", message: "must be a media type such as image/png")])
+                }
                 // The server trusts only what it stored: size and digest are checked against the bytes.
                 guard let data = try? await services.blobs.get(key) else {
                     throw APIProblem.validation([FieldError(field: "\(field).name", message: "was not uploaded for this lease")])
@@ -123,6 +126,17 @@ extension RouteTable {
             guard try await Self.source(services, worker).release(token) else { throw APIProblem.leaseLost }
             return Response(status: .noContent)
         }
+    }
+
+    /// `type/subtype` in token characters: it is served back as a Content-Type header.
+    static func isMediaType(_ value: String) -> Bool {
+        let parts = value.split(separator: "/", omittingEmptySubsequences: false)
+        let token = { (part: Substring) in
+            !part.isEmpty && part.utf8.allSatisfy { byte in
+                (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte) || "!#$&^_.+-".utf8.contains(byte)
+            }
+        }
+        return value.utf8.count <= 127 && parts.count == 2 && token(parts[0]) && token(parts[1])
     }
 
     private static func worker(_ request: Request, _ services: APIServices) async throws -> WorkerID {

@@ -111,7 +111,7 @@ struct API: Sendable {
             if let contentType { request.headers.add(name: "Content-Type", value: contentType) }
             request.body = .bytes(ByteBuffer(data: body))
         }
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(60))
+        let response = try await HTTPClient.interactive.execute(request, timeout: .seconds(60))
         let data = Data(buffer: try await response.body.collect(upTo: 1 << 28))
         let result = APIResponse(status: Int(response.status.code), headers: response.headers, body: data)
         try Contract.shared.check(method: method.rawValue.lowercased(), url: request.url, response: result)
