@@ -1,3 +1,4 @@
+import AtelierCore
 import Crypto
 public import Foundation
 
@@ -23,7 +24,7 @@ public enum APIKey {
 
     /// Lower-case hex SHA-256 of the key, as stored.
     public static func hash(_ key: String) -> String {
-        SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(key.utf8)))
     }
 
     /// Compares two byte strings in time that depends only on their lengths.

@@ -16,7 +16,7 @@ public struct URLSigner: Sendable {
 
     public func signature(artifact: ArtifactID, expires: Int64) -> String {
         let message = Data("\(artifact.rawValue)\n\(expires)".utf8)
-        return HMAC<SHA256>.authenticationCode(for: message, using: key).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(HMAC<SHA256>.authenticationCode(for: message, using: key))
     }
 
     /// The query string of a URL for `artifact` signed at `now`, and when it expires.

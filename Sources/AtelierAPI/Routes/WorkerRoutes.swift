@@ -78,7 +78,7 @@ extension RouteTable {
                 guard let data = try? await services.blobs.get(key) else {
                     throw APIProblem.validation([FieldError(field: "\(field).name", message: "was not uploaded for this lease")])
                 }
-                let digest = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+                let digest = SHA256Hex.digest(data)
                 guard data.count == uploaded.bytes, digest == uploaded.sha256.lowercased() else {
                     throw APIProblem.validation([FieldError(field: field, message: "does not match the uploaded bytes")])
                 }
