@@ -29,10 +29,7 @@ extension RouteTable {
             }
             let outcome: EnqueueOutcome
             do {
-                guard let first = try await services.store.enqueue([newJob], now: services.clock.now).first else {
-                    throw APIProblem(.internalServerError, slug: "internal-error", title: "Internal error", detail: "the job was not queued")
-                }
-                outcome = first
+                outcome = try await services.submissions.enqueue(newJob)
             } catch let error as StoreError where error.code == .idempotencyConflict {
                 throw APIProblem(.unprocessableContent, slug: "idempotency-key-reused",
                                  title: "The idempotency key was used for a different request",
@@ -121,6 +118,6 @@ extension RouteTable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(body)) ?? Data()
-        return SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(SHA256.hash(data: data))
     }
 }

@@ -10,6 +10,8 @@ public import Hummingbird
 /// Everything the route handlers share: built once by `AtelierServer`, passed to each route group.
 public struct APIServices: Sendable {
     public let store: ObservedJobStore
+    /// Submissions go through group commit (see `EnqueueCoalescer`).
+    public let submissions: EnqueueCoalescer
     public let blobs: any BlobStore
     public let auth: Authenticator
     public let signer: URLSigner

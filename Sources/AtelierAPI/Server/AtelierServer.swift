@@ -37,6 +37,7 @@ public final class AtelierServer: Sendable {
         let clock = SystemWallClock()
         services = APIServices(
             store: store,
+            submissions: EnqueueCoalescer(store: store, clock: clock),
             blobs: try FileBlobStore(root: root.appendingPathComponent("blobs", isDirectory: true)),
             auth: Authenticator(store: store, adminKey: adminKey),
             signer: URLSigner(secret: try Secrets.signingKey(directory: root), lifetime: configuration.signedURLLifetime),
