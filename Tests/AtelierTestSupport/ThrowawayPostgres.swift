@@ -26,7 +26,13 @@ public final class ThrowawayPostgres: Sendable {
 
         func server() async throws -> ThrowawayPostgres {
             if let started { return try await started.value }
-            let task = Task { try ThrowawayPostgres.start() }
+            // initdb and pg_ctl block; they run on a thread of their own, never on the
+            // cooperative pool (two threads on a 2-core machine: blocking one starves the tests).
+            let task = Task {
+                try await withCheckedThrowingContinuation { continuation in
+                    Thread { continuation.resume(with: Result { try ThrowawayPostgres.start() }) }.start()
+                }
+            }
             started = task
             return try await task.value
         }
@@ -153,24 +159,33 @@ public final class ThrowawayPostgres: Sendable {
         return port
     }
 
+    /// Runs a program to its end with posix_spawn and waitpid. (Foundation's Process missed the
+    /// exit of `runuser` here: `waitUntilExit` hung on a zombie child.)
     private func run(_ executable: String, _ arguments: [String], asSelf: Bool = false, check: Bool = true) throws {
-        let process = Process()
-        if let asUser, !asSelf {
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
-            process.arguments = ["-u", asUser, "--", executable] + arguments
-        } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = arguments
+        let argv = (asUser != nil && !asSelf) ? ["/usr/sbin/runuser", "-u", asUser!, "--", executable] + arguments
+                                              : [executable] + arguments
+        let log = directory.appendingPathComponent("commands.log").path
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ)
+        guard spawned == 0 else {
+            throw PostgresUnavailable("could not start \(argv[0]): error \(spawned)")
         }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        if check, process.terminationStatus != 0 {
-            throw PostgresUnavailable("\(URL(fileURLWithPath: executable).lastPathComponent) failed (\(process.terminationStatus)): "
-                                      + String(decoding: data, as: UTF8.self))
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        if check, !exited || code != 0 {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw PostgresUnavailable("\(URL(fileURLWithPath: executable).lastPathComponent) failed (status \(status)): "
+                                      + String(output.suffix(2000)))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PostgresNIO
 
@@ -137,8 +138,11 @@ enum PostgresSchema {
             }
             var done: [Int] = []
             for migration in migrations where !applied.contains(migration.version) {
-                // A multi-statement script runs through the simple query protocol (no binds).
-                try await connection.simpleQuery(migration.sql).get()
+                // One statement at a time: the extended protocol takes a single command.
+                for statement in migration.sql.components(separatedBy: ";\n")
+                    where !statement.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 try await connection.query(
                     "INSERT INTO atelier_migrations (version, name) VALUES (\(Int64(migration.version)), \(migration.name))",
                     logger: logger)
