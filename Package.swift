@@ -28,19 +28,24 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Domain: creators, jobs, artifacts, costs, identifiers, clocks. No I/O.
         .target(name: "AtelierCore", swiftSettings: strictSettings),
         // Pure scheduling policy: weighted fair queueing across creators, retries, leases.
         .target(name: "AtelierScheduler", dependencies: ["AtelierCore"], swiftSettings: strictSettings),
-        // The JobStore boundary and its SQLite engine.
+        // The JobStore boundary and its two engines: SQLite (embedded) and PostgreSQL.
         .target(
             name: "AtelierStore",
             dependencies: [
                 "AtelierCore", "AtelierScheduler",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),
@@ -116,9 +121,21 @@ let package = Package(
 
         .testTarget(name: "AtelierCoreTests", dependencies: ["AtelierCore"], swiftSettings: strictSettings),
         .testTarget(name: "AtelierSchedulerTests", dependencies: ["AtelierCore", "AtelierScheduler"], swiftSettings: strictSettings),
+        // Test helpers shared by test targets: a throw-away PostgreSQL server.
+        .target(
+            name: "AtelierTestSupport",
+            dependencies: [
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/AtelierTestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "StoreContractTests",
-            dependencies: ["AtelierCore", "AtelierScheduler", "AtelierStore"],
+            dependencies: ["AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierTestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "AtelierStoreTests", dependencies: ["AtelierCore", "AtelierStore"], swiftSettings: strictSettings),

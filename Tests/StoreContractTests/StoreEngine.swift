@@ -1,10 +1,11 @@
 import AtelierCore
 import AtelierStore
+import AtelierTestSupport
 import Foundation
 import Testing
 
 /// An engine under test: how to open a fresh store, and how to open the same one again
-/// (a restart). PostgreSQL joins `StoreEngine.all` and the whole suite runs on it unchanged.
+/// (a restart). The whole suite runs unchanged on every engine in `StoreEngine.all`.
 struct StoreEngine: Sendable, CustomTestStringConvertible {
     var name: String
     var open: @Sendable (_ directory: URL) async throws -> any JobStore
@@ -15,7 +16,20 @@ struct StoreEngine: Sendable, CustomTestStringConvertible {
         try SQLiteJobStore(path: directory.appendingPathComponent("atelier.sqlite").path)
     }
 
-    static let all: [StoreEngine] = [.sqlite]
+    /// A database of its own on the test process's throw-away PostgreSQL server, named after
+    /// the harness directory so that a restart opens the same one.
+    static let postgres = StoreEngine(name: "postgres") { directory in
+        let server = try await ThrowawayPostgres.shared()
+        let name = "t_" + directory.lastPathComponent.filter { $0.isLetter || $0.isNumber }.lowercased()
+        let marker = directory.appendingPathComponent("postgres-database")
+        if !FileManager.default.fileExists(atPath: marker.path) {
+            _ = try await server.createDatabase(name)
+            try Data(name.utf8).write(to: marker)
+        }
+        return try await PostgresJobStore(url: server.url(database: name))
+    }
+
+    static let all: [StoreEngine] = [.sqlite, .postgres]
 }
 
 /// A fresh store in its own directory, with helpers to make creators and jobs.

@@ -17,10 +17,10 @@ extension SQLiteJobStore {
                     WHERE id = ? AND state = 'running' AND lease_fence = ?
                     RETURNING cancel_requested
                     """),
-                arguments: [SQLiteRows.micros(expiry), clamped, token.jobID.rawValue, token.fence]
+                arguments: [StoredRows.micros(expiry), clamped, token.jobID.rawValue, token.fence]
             )
             guard let cancelRequested else { return .leaseLost }
-            return .renewed(until: SQLiteRows.date(SQLiteRows.micros(expiry)), isCancelRequested: cancelRequested)
+            return .renewed(until: StoredRows.date(StoredRows.micros(expiry)), isCancelRequested: cancelRequested)
         }
     }
 
@@ -53,7 +53,7 @@ extension SQLiteJobStore {
                   AND (id, lease_fence) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))
                 RETURNING id
                 """),
-            arguments: [SQLiteRows.micros(now), pairs]
+            arguments: [StoredRows.micros(now), pairs]
         ))
         var outcomes: [CompletionOutcome] = []
         outcomes.reserveCapacity(completions.count)
@@ -72,7 +72,7 @@ extension SQLiteJobStore {
                     """).execute(arguments: [
                         artifact.id.rawValue, artifact.jobID.rawValue, artifact.name, artifact.contentType,
                         artifact.byteCount, artifact.sha256, artifact.storageKey,
-                        SQLiteRows.micros(artifact.createdAt),
+                        StoredRows.micros(artifact.createdAt),
                     ])
             }
             outcomes.append(.completed)
@@ -106,7 +106,7 @@ extension SQLiteJobStore {
                     error_code = ?, error_message = ?
                 WHERE id = ?
                 """).execute(arguments: [
-                    isDue ? "queued" : "waiting", SQLiteRows.micros(max(retryAt, now)), error.code, error.message,
+                    isDue ? "queued" : "waiting", StoredRows.micros(max(retryAt, now)), error.code, error.message,
                     token.jobID.rawValue,
                 ])
             guard isDue else { return (.retrying(at: retryAt), nil) }
@@ -127,7 +127,7 @@ extension SQLiteJobStore {
                     WHERE id = ? AND state = 'running' AND lease_fence = ? AND cancel_requested = 0
                     RETURNING pool, creator_id
                     """),
-                arguments: [SQLiteRows.micros(now), token.jobID.rawValue, token.fence]
+                arguments: [StoredRows.micros(now), token.jobID.rawValue, token.fence]
             ) else { return nil }
             let pool = PoolName(rawValue: row[0])!
             try SQLiteFairQueue.markReady(db, pool: pool, creator: CreatorID(rawValue: row[1])!, count: 1)
@@ -162,6 +162,6 @@ extension SQLiteJobStore {
             UPDATE jobs SET state = ?, finished_at = ?, lease_holder = NULL, lease_expires_at = NULL,
                 error_code = COALESCE(?, error_code), error_message = COALESCE(?, error_message)
             WHERE id = ?
-            """).execute(arguments: [state, SQLiteRows.micros(now), error?.code, error?.message, id.rawValue])
+            """).execute(arguments: [state, StoredRows.micros(now), error?.code, error?.message, id.rawValue])
     }
 }

@@ -5,7 +5,7 @@ import GRDB
 extension SQLiteJobStore {
     public func enqueue(_ jobs: [NewJob], now: Date) async throws -> [EnqueueOutcome] {
         guard !jobs.isEmpty else { return [] }
-        for job in jobs { try Self.checkArguments(job) }
+        for job in jobs { try StoreArguments.check(job) }
         let outcomes = try await database.write { db in try Self.enqueue(db, jobs, now: now) }
         let pools = Set(outcomes.compactMap { outcome -> PoolName? in
             if case .created(let job) = outcome { return job.pool }
@@ -16,7 +16,7 @@ extension SQLiteJobStore {
     }
 
     private static func enqueue(_ db: Database, _ jobs: [NewJob], now: Date) throws -> [EnqueueOutcome] {
-        let nowMicros = SQLiteRows.micros(now)
+        let nowMicros = StoredRows.micros(now)
         var outcomes: [EnqueueOutcome] = []
         outcomes.reserveCapacity(jobs.count)
         var inserted: [NewJob] = []
@@ -49,26 +49,26 @@ extension SQLiteJobStore {
             if let key = new.idempotencyKey {
                 if let existing = try Row.fetchOne(
                     db.cachedStatement(sql: """
-                        SELECT \(SQLiteRows.jobColumns), request_fingerprint FROM jobs
+                        SELECT \(StoredRows.jobColumns), request_fingerprint FROM jobs
                         WHERE creator_id = ? AND idempotency_key = ?
                         """),
                     arguments: [new.creatorID.rawValue, key]
                 ) {
-                    let job = SQLiteRows.job(existing).job
-                    try checkReuse(of: key, fingerprint: existing[32], by: new, original: job.id)
+                    let job = StoredRows.job(existing).job
+                    try StoreArguments.checkReuse(of: key, fingerprint: existing[32], by: new, original: job.id)
                     outcomes.append(.existing(job))
                     continue
                 }
                 let scoped = QueueKeyedIdempotency(creator: new.creatorID, key: key)
                 if let earlier = batchKeys[scoped] {
-                    try checkReuse(of: key, fingerprint: earlier.requestFingerprint, by: new, original: earlier.id)
-                    outcomes.append(.existing(Job(queued: earlier, at: SQLiteRows.date(nowMicros))))
+                    try StoreArguments.checkReuse(of: key, fingerprint: earlier.requestFingerprint, by: new, original: earlier.id)
+                    outcomes.append(.existing(Job(queued: earlier, at: StoredRows.date(nowMicros))))
                     continue
                 }
                 batchKeys[scoped] = new
             }
             inserted.append(new)
-            outcomes.append(.created(Job(queued: new, at: SQLiteRows.date(nowMicros))))
+            outcomes.append(.created(Job(queued: new, at: StoredRows.date(nowMicros))))
             let queue = QueueKey(pool: new.pool, creator: new.creatorID)
             if readyCounts[queue] == nil { readyOrder.append(queue) }
             readyCounts[queue, default: 0] += 1
@@ -114,28 +114,4 @@ extension SQLiteJobStore {
         return outcomes
     }
 
-    private static func checkReuse(of key: String, fingerprint: String?, by new: NewJob, original: JobID) throws {
-        guard fingerprint == new.requestFingerprint else {
-            throw StoreError(
-                .idempotencyConflict, "idempotency key \"\(key)\" was used for a different request (job \(original))",
-                jobID: original)
-        }
-    }
-
-    private static func checkArguments(_ job: NewJob) throws {
-        guard job.cost >= 1 else { throw StoreError(.invalidArgument, "cost must be at least 1 credit") }
-        guard job.maxAttempts >= 1 else { throw StoreError(.invalidArgument, "max attempts must be at least 1") }
-    }
-}
-
-/// One creator's queue in one pool.
-struct QueueKey: Hashable {
-    var pool: PoolName
-    var creator: CreatorID
-}
-
-/// An idempotency key in its creator's namespace.
-struct QueueKeyedIdempotency: Hashable {
-    var creator: CreatorID
-    var key: String
 }

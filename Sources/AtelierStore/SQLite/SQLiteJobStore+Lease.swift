@@ -47,17 +47,17 @@ extension SQLiteJobStore {
             UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
                 started_at = COALESCE(started_at, ?1), lease_holder = ?2, lease_expires_at = ?3
             WHERE id IN (SELECT value FROM json_each(?4)) AND state = 'queued'
-            RETURNING \(returnsRows ? SQLiteRows.jobColumns : "id, lease_fence")
+            RETURNING \(returnsRows ? StoredRows.jobColumns : "id, lease_fence")
             """))
-        update.bind(1, SQLiteRows.micros(now))
+        update.bind(1, StoredRows.micros(now))
         update.bind(2, request.worker.rawValue)
-        update.bind(3, SQLiteRows.micros(now.addingTimeInterval(request.leaseDuration)))
+        update.bind(3, StoredRows.micros(now.addingTimeInterval(request.leaseDuration)))
         update.bind(4, jsonArray(ids))
         var leased: [String: Leased] = [:]
         leased.reserveCapacity(ids.count)
         while try update.step() {
             if returnsRows {
-                let (job, fence) = SQLiteRows.job(update)
+                let (job, fence) = StoredRows.job(update)
                 leased[job.id.rawValue] = Leased(id: job.id.rawValue, fence: fence,
                                                  lease: Lease(job: job, token: LeaseToken(jobID: job.id, fence: fence)))
             } else {
@@ -77,13 +77,13 @@ extension SQLiteJobStore {
     /// Full job rows by id, decoded through SQLite's C API.
     static func jobs(_ db: Database, ids: [String]) throws -> [String: Job] {
         let select = SQLiteRawStatement(try db.cachedStatement(sql: """
-            SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE id IN (SELECT value FROM json_each(?1))
+            SELECT \(StoredRows.jobColumns) FROM jobs WHERE id IN (SELECT value FROM json_each(?1))
             """))
         select.bind(1, jsonArray(ids))
         var jobs: [String: Job] = [:]
         jobs.reserveCapacity(ids.count)
         while try select.step() {
-            let job = SQLiteRows.job(select).job
+            let job = StoredRows.job(select).job
             jobs[job.id.rawValue] = job
         }
         return jobs

@@ -4,7 +4,7 @@ import GRDB
 
 extension SQLiteJobStore {
     public func reclaimExpiredLeases(now: Date) async throws -> [ReclaimedLease] {
-        let nowMicros = SQLiteRows.micros(now)
+        let nowMicros = StoredRows.micros(now)
         let (reclaimed, pools) = try await database.write { db -> ([ReclaimedLease], Set<PoolName>) in
             let expired = try Row.fetchAll(
                 db.cachedStatement(sql: """
@@ -53,7 +53,7 @@ extension SQLiteJobStore {
                     UPDATE jobs SET state = 'queued' WHERE state = 'waiting' AND available_at <= ?
                     RETURNING pool, creator_id
                     """),
-                arguments: [SQLiteRows.micros(now)]
+                arguments: [StoredRows.micros(now)]
             )
             var counts: [QueueKey: Int] = [:]
             for row in due {

@@ -66,12 +66,12 @@ public final class SQLiteJobStore: JobStore {
             try db.execute(
                 sql: "INSERT INTO creators (id, name, weight, credits, created_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [creator.id.rawValue, creator.name, creator.weight, creator.credits,
-                            SQLiteRows.micros(creator.createdAt)]
+                            StoredRows.micros(creator.createdAt)]
             )
             if let keyHash {
                 try db.execute(
                     sql: "INSERT INTO api_keys (key_hash, role, creator_id, created_at) VALUES (?, 'creator', ?, ?)",
-                    arguments: [keyHash, creator.id.rawValue, SQLiteRows.micros(creator.createdAt)]
+                    arguments: [keyHash, creator.id.rawValue, StoredRows.micros(creator.createdAt)]
                 )
             }
         }
@@ -79,15 +79,15 @@ public final class SQLiteJobStore: JobStore {
 
     public func creator(id: CreatorID) async throws -> Creator? {
         try readNow { db in
-            try Row.fetchOne(db, sql: "SELECT \(SQLiteRows.creatorColumns) FROM creators WHERE id = ?",
-                             arguments: [id.rawValue]).map(SQLiteRows.creator)
+            try Row.fetchOne(db, sql: "SELECT \(StoredRows.creatorColumns) FROM creators WHERE id = ?",
+                             arguments: [id.rawValue]).map(StoredRows.creator)
         }
     }
 
     public func creators() async throws -> [Creator] {
         try readNow { db in
-            try Row.fetchAll(db, sql: "SELECT \(SQLiteRows.creatorColumns) FROM creators ORDER BY created_at, id")
-                .map(SQLiteRows.creator)
+            try Row.fetchAll(db, sql: "SELECT \(StoredRows.creatorColumns) FROM creators ORDER BY created_at, id")
+                .map(StoredRows.creator)
         }
     }
 
@@ -95,11 +95,11 @@ public final class SQLiteJobStore: JobStore {
         try await insertUnique(kind: "worker", name: worker.name) { db in
             try db.execute(
                 sql: "INSERT INTO workers (id, name, created_at) VALUES (?, ?, ?)",
-                arguments: [worker.id.rawValue, worker.name, SQLiteRows.micros(worker.createdAt)]
+                arguments: [worker.id.rawValue, worker.name, StoredRows.micros(worker.createdAt)]
             )
             try db.execute(
                 sql: "INSERT INTO api_keys (key_hash, role, worker_id, created_at) VALUES (?, 'worker', ?, ?)",
-                arguments: [keyHash, worker.id.rawValue, SQLiteRows.micros(worker.createdAt)]
+                arguments: [keyHash, worker.id.rawValue, StoredRows.micros(worker.createdAt)]
             )
         }
     }
@@ -107,7 +107,7 @@ public final class SQLiteJobStore: JobStore {
     public func workers() async throws -> [Worker] {
         try readNow { db in
             try Row.fetchAll(db, sql: "SELECT id, name, created_at FROM workers ORDER BY created_at, id").map { row in
-                Worker(id: WorkerID(rawValue: row[0])!, name: row[1], createdAt: SQLiteRows.date(row[2] as Int64))
+                Worker(id: WorkerID(rawValue: row[0])!, name: row[1], createdAt: StoredRows.date(row[2] as Int64))
             }
         }
     }
@@ -160,13 +160,13 @@ public final class SQLiteJobStore: JobStore {
     /// it exists and the scope may see it.
     static func record(_ db: Database, id: JobID, scope: AccessScope) throws -> (job: Job, state: String)? {
         let row = try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT \(SQLiteRows.jobColumns) FROM jobs WHERE id = ?"),
+            db.cachedStatement(sql: "SELECT \(StoredRows.jobColumns) FROM jobs WHERE id = ?"),
             arguments: [id.rawValue]
         )
         guard let row else { return nil }
-        let job = SQLiteRows.job(row).job
+        let job = StoredRows.job(row).job
         if let creator = scope.creatorID, creator != job.creatorID { return nil }
-        return (job, row[SQLiteRows.stateColumn])
+        return (job, row[StoredRows.stateColumn])
     }
 
     public func jobs(_ query: JobQuery) async throws -> JobPage {
@@ -187,9 +187,9 @@ public final class SQLiteJobStore: JobStore {
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
         arguments += [limit + 1]
-        let sql = "SELECT \(SQLiteRows.jobColumns) FROM jobs \(filter) ORDER BY id DESC LIMIT ?"
+        let sql = "SELECT \(StoredRows.jobColumns) FROM jobs \(filter) ORDER BY id DESC LIMIT ?"
         let jobs = try readNow { [arguments] db in
-            try Row.fetchAll(db, sql: sql, arguments: arguments).map { SQLiteRows.job($0).job }
+            try Row.fetchAll(db, sql: sql, arguments: arguments).map { StoredRows.job($0).job }
         }
         let page = Array(jobs.prefix(limit))
         return JobPage(jobs: page, nextCursor: jobs.count > limit ? page.last?.id : nil)
@@ -198,16 +198,16 @@ public final class SQLiteJobStore: JobStore {
     public func artifacts(of job: JobID) async throws -> [Artifact] {
         try readNow { db in
             try Row.fetchAll(
-                db, sql: "SELECT \(SQLiteRows.artifactColumns) FROM artifacts WHERE job_id = ? ORDER BY name",
+                db, sql: "SELECT \(StoredRows.artifactColumns) FROM artifacts WHERE job_id = ? ORDER BY name",
                 arguments: [job.rawValue]
-            ).map(SQLiteRows.artifact)
+            ).map(StoredRows.artifact)
         }
     }
 
     public func artifact(id: ArtifactID, scope: AccessScope) async throws -> Artifact? {
         try readNow { db in
             var sql = """
-                SELECT \(SQLiteRows.artifactColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
+                SELECT \(StoredRows.artifactColumns.split(separator: ",").map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", "))
                 FROM artifacts a JOIN jobs j ON j.id = a.job_id WHERE a.id = ?
                 """
             var arguments: StatementArguments = [id.rawValue]
@@ -215,7 +215,7 @@ public final class SQLiteJobStore: JobStore {
                 sql += " AND j.creator_id = ?"
                 arguments += [creator.rawValue]
             }
-            return try Row.fetchOne(db, sql: sql, arguments: arguments).map(SQLiteRows.artifact)
+            return try Row.fetchOne(db, sql: sql, arguments: arguments).map(StoredRows.artifact)
         }
     }
 
@@ -234,7 +234,7 @@ public final class SQLiteJobStore: JobStore {
             return rows.map { row in
                 CreatorQueueSummary(
                     creatorID: CreatorID(rawValue: row[0])!, queued: row[1], running: row[2],
-                    oldestQueuedAt: SQLiteRows.optionalDate(row[3])
+                    oldestQueuedAt: StoredRows.optionalDate(row[3])
                 )
             }
         }

@@ -6,7 +6,7 @@ import GRDBSQLite
 /// Only for the two statements every job passes through at volume — inserting a job and the
 /// lease's `UPDATE … RETURNING` — where GRDB's per-value argument boxing and row copies cost
 /// more than SQLite itself. Statements used this way are never also run through GRDB's API.
-struct SQLiteRawStatement: SQLiteColumnReader {
+struct SQLiteRawStatement: ColumnReader {
     private let statement: Statement
     private let handle: OpaquePointer
 
@@ -85,15 +85,7 @@ struct SQLiteRawStatement: SQLiteColumnReader {
     }
 }
 
-/// Typed access to the columns of the current result row, so one decoder serves GRDB rows and
-/// raw statements alike.
-protocol SQLiteColumnReader {
-    func text(_ column: Int32) -> String?
-    func integer(_ column: Int32) -> Int64?
-    func real(_ column: Int32) -> Double?
-}
-
-extension Row: SQLiteColumnReader {
+extension Row: ColumnReader {
     func text(_ column: Int32) -> String? { self[Int(column)] }
     func integer(_ column: Int32) -> Int64? { self[Int(column)] }
     func real(_ column: Int32) -> Double? { self[Int(column)] }

@@ -1,9 +1,17 @@
 import AtelierCore
 import Foundation
-import GRDB
 
-/// Mapping between rows and domain values. Times are stored as integer microseconds since 1970.
-enum SQLiteRows {
+/// Typed access to the columns of a result row, so one decoder serves every engine's rows
+/// (GRDB rows and raw statements for SQLite, postgres-nio rows for PostgreSQL).
+protocol ColumnReader {
+    func text(_ column: Int32) -> String?
+    func integer(_ column: Int32) -> Int64?
+    func real(_ column: Int32) -> Double?
+}
+
+/// Mapping between rows and domain values, shared by the engines: both schemas use the same
+/// column names and store times as integer microseconds since 1970.
+enum StoredRows {
     static let jobColumns = """
         id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed, format, frames, fps,
         steps, priority, cost, state, attempt, max_attempts, progress, error_code, error_message, created_at,
@@ -35,7 +43,7 @@ enum SQLiteRows {
     ///
     /// Rows come from this store, which wrote them from validated values, so identifiers and
     /// enumerations parse; the fallbacks only keep a damaged file from crashing a read.
-    static func job(_ row: some SQLiteColumnReader) -> (job: Job, fence: Int64) {
+    static func job(_ row: some ColumnReader) -> (job: Job, fence: Int64) {
         func text(_ column: Int32) -> String { row.text(column) ?? "" }
         func int(_ column: Int32) -> Int { Int(row.integer(column) ?? 0) }
         let errorCode = row.text(20)
@@ -73,17 +81,19 @@ enum SQLiteRows {
 
     static let artifactColumns = "id, job_id, name, content_type, bytes, sha256, storage_key, created_at"
 
-    static func artifact(_ row: Row) -> Artifact {
+    static func artifact(_ row: some ColumnReader) -> Artifact {
         Artifact(
-            id: ArtifactID(rawValue: row[0])!, jobID: JobID(rawValue: row[1])!, name: row[2], contentType: row[3],
-            byteCount: row[4], sha256: row[5], storageKey: row[6], createdAt: date(row[7] as Int64)
+            id: ArtifactID(rawValue: row.text(0) ?? "") ?? ArtifactID(rawValue: "invalid")!,
+            jobID: JobID(rawValue: row.text(1) ?? "") ?? JobID(rawValue: "invalid")!,
+            name: row.text(2) ?? "", contentType: row.text(3) ?? "", byteCount: Int(row.integer(4) ?? 0),
+            sha256: row.text(5) ?? "", storageKey: row.text(6) ?? "", createdAt: date(row.integer(7) ?? 0)
         )
     }
 
     static let creatorColumns = "id, name, weight, credits, created_at"
 
-    static func creator(_ row: Row) -> Creator {
-        Creator(id: CreatorID(rawValue: row[0])!, name: row[1], weight: row[2], credits: row[3],
-                createdAt: date(row[4] as Int64))
+    static func creator(_ row: some ColumnReader) -> Creator {
+        Creator(id: CreatorID(rawValue: row.text(0) ?? "") ?? CreatorID(rawValue: "invalid")!, name: row.text(1) ?? "",
+                weight: Int(row.integer(2) ?? 1), credits: Int(row.integer(3) ?? 0), createdAt: date(row.integer(4) ?? 0))
     }
 }

@@ -1,0 +1,171 @@
+public import AtelierCore
+import AtelierScheduler
+public import Foundation
+import Logging
+import PostgresNIO
+
+/// What happens to an attempt after its lease, on PostgreSQL.
+extension PostgresJobStore {
+    public func heartbeat(_ token: LeaseToken, progress: Double?, leaseDuration: TimeInterval, now: Date) async throws
+        -> HeartbeatOutcome
+    {
+        let expiry = StoredRows.micros(now.addingTimeInterval(leaseDuration))
+        let clamped = progress.map { min(1, max(0, $0.isFinite ? $0 : 0)) }
+        let rows = try await query("""
+            UPDATE jobs SET lease_expires_at = \(expiry), progress = COALESCE(\(clamped), progress)
+            WHERE id = \(token.jobID.rawValue) AND state = 'running' AND lease_fence = \(token.fence)
+            RETURNING cancel_requested
+            """)
+        guard let row = rows.first else { return .leaseLost }
+        return .renewed(until: StoredRows.date(expiry), isCancelRequested: PostgresColumns(row).integer(0) == 1)
+    }
+
+    public func complete(_ completions: [Completion], now: Date) async throws -> [CompletionOutcome] {
+        guard !completions.isEmpty else { return [] }
+        try Self.checkCompletions(completions)
+        let logger = self.logger
+        return try await transaction { connection in
+            try await Self.complete(connection, completions, now: now, logger: logger)
+        }
+    }
+
+    static func checkCompletions(_ completions: [Completion]) throws {
+        for completion in completions {
+            for artifact in completion.artifacts where artifact.jobID != completion.token.jobID {
+                throw StoreError(.invalidArgument, "artifact \(artifact.id) belongs to another job")
+            }
+        }
+    }
+
+    /// Completes a batch in one statement: each (id, fence) pair must still hold the job's
+    /// current lease; RETURNING names the jobs that did, and only those get their artifacts.
+    static func complete(_ connection: PostgresConnection, _ completions: [Completion], now: Date,
+                         logger: Logger) async throws -> [CompletionOutcome] {
+        let ids = completions.map(\.token.jobID.rawValue)
+        let fences = completions.map(\.token.fence)
+        let completed = Set(try await connection.query("""
+            UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = \(StoredRows.micros(now)),
+                lease_holder = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL
+            WHERE state = 'running'
+              AND (id, lease_fence) IN (SELECT * FROM UNNEST(\(ids)::text[], \(fences)::bigint[]))
+            RETURNING id
+            """, logger: logger).collect().compactMap { PostgresColumns($0).text(0) })
+        var outcomes: [CompletionOutcome] = []
+        outcomes.reserveCapacity(completions.count)
+        var recorded: Set<String> = []
+        for completion in completions {
+            let id = completion.token.jobID.rawValue
+            // A token listed twice in one batch completes once.
+            guard completed.contains(id), recorded.insert(id).inserted else {
+                outcomes.append(.leaseLost)
+                continue
+            }
+            for artifact in completion.artifacts {
+                try await connection.query("""
+                    INSERT INTO artifacts (id, job_id, name, content_type, bytes, sha256, storage_key, created_at)
+                    VALUES (\(artifact.id.rawValue), \(artifact.jobID.rawValue), \(artifact.name), \(artifact.contentType),
+                            \(Int64(artifact.byteCount)), \(artifact.sha256), \(artifact.storageKey),
+                            \(StoredRows.micros(artifact.createdAt)))
+                    """, logger: logger)
+            }
+            outcomes.append(.completed)
+        }
+        return outcomes
+    }
+
+    public func fail(_ token: LeaseToken, error: JobError, retryAt: Date?, now: Date) async throws -> FailureOutcome {
+        let logger = self.logger
+        let (outcome, readyPool): (FailureOutcome, PoolName?) = try await transaction { connection in
+            guard let row = try await connection.query("""
+                SELECT attempt, max_attempts, cancel_requested, pool, creator_id FROM jobs
+                WHERE id = \(token.jobID.rawValue) AND state = 'running' AND lease_fence = \(token.fence)
+                FOR UPDATE
+                """, logger: logger).collect().first
+            else { return (.leaseLost, nil) }
+            let columns = PostgresColumns(row)
+            let attempt = Int(columns.integer(0) ?? 0)
+            let maxAttempts = Int(columns.integer(1) ?? 0)
+            if columns.integer(2) == 1 {
+                try await Self.finish(connection, token.jobID, state: "canceled", error: nil, now: now, logger: logger)
+                return (.canceled, nil)
+            }
+            guard let retryAt, attempt < maxAttempts else {
+                try await Self.finish(connection, token.jobID, state: "failed", error: error, now: now, logger: logger)
+                return (.failed, nil)
+            }
+            let isDue = retryAt <= now
+            try await connection.query("""
+                UPDATE jobs SET state = \(isDue ? "queued" : "waiting"), available_at = \(StoredRows.micros(max(retryAt, now))),
+                    lease_holder = NULL, lease_expires_at = NULL, error_code = \(error.code), error_message = \(error.message)
+                WHERE id = \(token.jobID.rawValue)
+                """, logger: logger)
+            guard isDue else { return (.retrying(at: retryAt), nil) }
+            let pool = PoolName(rawValue: columns.text(3) ?? "") ?? .image
+            let creator = CreatorID(rawValue: columns.text(4) ?? "") ?? CreatorID(rawValue: "invalid")!
+            try await PostgresFairQueue.markReady(connection, pool: pool, creator: creator, count: 1, logger: logger)
+            return (.retrying(at: now), pool)
+        }
+        if let readyPool { workSignal.ring(readyPool) }
+        return outcome
+    }
+
+    public func release(_ token: LeaseToken, now: Date) async throws -> Bool {
+        let logger = self.logger
+        let pool: PoolName? = try await transaction { connection in
+            guard let row = try await connection.query("""
+                UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_holder = NULL,
+                    lease_expires_at = NULL, available_at = \(StoredRows.micros(now))
+                WHERE id = \(token.jobID.rawValue) AND state = 'running' AND lease_fence = \(token.fence)
+                  AND cancel_requested = 0
+                RETURNING pool, creator_id
+                """, logger: logger).collect().first
+            else { return nil }
+            let columns = PostgresColumns(row)
+            let pool = PoolName(rawValue: columns.text(0) ?? "") ?? .image
+            let creator = CreatorID(rawValue: columns.text(1) ?? "") ?? CreatorID(rawValue: "invalid")!
+            try await PostgresFairQueue.markReady(connection, pool: pool, creator: creator, count: 1, logger: logger)
+            return pool
+        }
+        guard let pool else { return false }
+        workSignal.ring(pool)
+        return true
+    }
+
+    public func cancel(id: JobID, scope: AccessScope, now: Date) async throws -> CancelOutcome {
+        let logger = self.logger
+        return try await transaction { connection in
+            guard let (seen, _) = try await Self.record(connection, id: id, scope: scope, logger: logger) else {
+                return .notFound
+            }
+            // The creator's fair-queue row first, as dispatch does, then the job.
+            try await PostgresFairQueue.lock(connection, [QueueKey(pool: seen.pool, creator: seen.creatorID)], logger: logger)
+            guard let (job, state) = try await Self.record(connection, id: id, scope: scope, lock: true, logger: logger) else {
+                return .notFound
+            }
+            switch state {
+            case "queued", "waiting":
+                try await Self.finish(connection, id, state: "canceled", error: nil, now: now, logger: logger)
+                if state == "queued" {
+                    try await PostgresFairQueue.markRemoved(connection, pool: job.pool, creator: job.creatorID, logger: logger)
+                }
+                return .canceled(try await Self.record(connection, id: id, scope: .operator, logger: logger)!.job)
+            case "running":
+                try await connection.query("UPDATE jobs SET cancel_requested = 1 WHERE id = \(id.rawValue)", logger: logger)
+                return .cancelRequested(try await Self.record(connection, id: id, scope: .operator, logger: logger)!.job)
+            default:
+                return .alreadyFinished(job)
+            }
+        }
+    }
+
+    /// Moves a job to a terminal state, clearing its lease.
+    static func finish(_ connection: PostgresConnection, _ id: JobID, state: String, error: JobError?, now: Date,
+                       logger: Logger) async throws {
+        try await connection.query("""
+            UPDATE jobs SET state = \(state), finished_at = \(StoredRows.micros(now)), lease_holder = NULL,
+                lease_expires_at = NULL, error_code = COALESCE(\(error?.code), error_code),
+                error_message = COALESCE(\(error?.message), error_message)
+            WHERE id = \(id.rawValue)
+            """, logger: logger)
+    }
+}

@@ -1,0 +1,83 @@
+import AtelierCore
+public import Foundation
+import Logging
+import PostgresNIO
+
+extension PostgresJobStore {
+    /// Any node may run this; `SKIP LOCKED` lets two nodes sweep at once without reclaiming a
+    /// lease twice or waiting for each other.
+    public func reclaimExpiredLeases(now: Date) async throws -> [ReclaimedLease] {
+        let nowMicros = StoredRows.micros(now)
+        let logger = self.logger
+        let (reclaimed, pools) = try await transaction { connection -> ([ReclaimedLease], Set<PoolName>) in
+            let expired = try await connection.query("""
+                SELECT id, pool, creator_id, attempt, max_attempts, cancel_requested FROM jobs
+                WHERE state = 'running' AND lease_expires_at < \(nowMicros)
+                ORDER BY lease_expires_at
+                FOR UPDATE SKIP LOCKED
+                """, logger: logger).collect()
+            var reclaimed: [ReclaimedLease] = []
+            var readyPools: Set<PoolName> = []
+            for row in expired {
+                let columns = PostgresColumns(row)
+                guard let id = columns.text(0).flatMap(JobID.init(rawValue:)) else { continue }
+                let attempt = Int(columns.integer(3) ?? 0)
+                let maxAttempts = Int(columns.integer(4) ?? 0)
+                if columns.integer(5) == 1 {
+                    try await Self.finish(connection, id, state: "canceled", error: nil, now: now, logger: logger)
+                    reclaimed.append(ReclaimedLease(jobID: id, status: .canceled))
+                } else if attempt < maxAttempts {
+                    let error = JobError.leaseExpired(attempts: attempt)
+                    try await connection.query("""
+                        UPDATE jobs SET state = 'queued', available_at = \(nowMicros), lease_holder = NULL,
+                            lease_expires_at = NULL, error_code = \(error.code), error_message = \(error.message)
+                        WHERE id = \(id.rawValue)
+                        """, logger: logger)
+                    let pool = PoolName(rawValue: columns.text(1) ?? "") ?? .image
+                    let creator = CreatorID(rawValue: columns.text(2) ?? "") ?? CreatorID(rawValue: "invalid")!
+                    try await PostgresFairQueue.markReady(connection, pool: pool, creator: creator, count: 1, logger: logger)
+                    readyPools.insert(pool)
+                    reclaimed.append(ReclaimedLease(jobID: id, status: .queued))
+                } else {
+                    try await Self.finish(connection, id, state: "failed", error: .leaseExpired(attempts: attempt),
+                                          now: now, logger: logger)
+                    reclaimed.append(ReclaimedLease(jobID: id, status: .failed))
+                }
+            }
+            return (reclaimed, readyPools)
+        }
+        for pool in pools { workSignal.ring(pool) }
+        return reclaimed
+    }
+
+    public func promoteDueRetries(now: Date) async throws -> Int {
+        let logger = self.logger
+        let pools = try await transaction { connection -> [PoolName] in
+            let due = try await connection.query("""
+                UPDATE jobs SET state = 'queued'
+                WHERE id IN (SELECT id FROM jobs WHERE state = 'waiting' AND available_at <= \(StoredRows.micros(now))
+                             FOR UPDATE SKIP LOCKED)
+                RETURNING pool, creator_id
+                """, logger: logger).collect()
+            var counts: [QueueKey: Int] = [:]
+            var pools: [PoolName] = []
+            for row in due {
+                let columns = PostgresColumns(row)
+                guard let pool = columns.text(0).flatMap(PoolName.init(rawValue:)),
+                      let creator = columns.text(1).flatMap(CreatorID.init(rawValue:)) else { continue }
+                counts[QueueKey(pool: pool, creator: creator), default: 0] += 1
+                pools.append(pool)
+            }
+            // Sorted: the lock order, and activation order independent of hash order.
+            let keys = counts.keys.sorted { ($0.pool, $0.creator) < ($1.pool, $1.creator) }
+            try await PostgresFairQueue.lock(connection, keys, logger: logger)
+            for key in keys {
+                try await PostgresFairQueue.markReady(connection, pool: key.pool, creator: key.creator,
+                                                      count: counts[key]!, logger: logger)
+            }
+            return pools
+        }
+        for pool in Set(pools) { workSignal.ring(pool) }
+        return pools.count
+    }
+}

@@ -1,0 +1,291 @@
+public import AtelierCore
+public import Foundation
+public import Logging
+import NIOCore
+import PostgresNIO
+
+/// The `JobStore` engine for when one machine is not enough: PostgreSQL through postgres-nio's
+/// connection pool, shared by any number of server nodes.
+///
+/// Every state change is one transaction on one pooled connection. Dispatch locks the fair-queue
+/// rows of the creators it serves with `FOR UPDATE SKIP LOCKED`, so concurrent dispatchers (on
+/// this node or others) split the creators between them instead of queueing behind each other.
+/// Writers that touch a creator's queued jobs (cancel) take that creator's fair-queue row first,
+/// the same order as dispatch, so they cannot deadlock with it.
+public final class PostgresJobStore: JobStore {
+    let client: PostgresClient
+    let logger: Logger
+    public let workSignal = WorkSignal()
+    private let runner: Task<Void, Never>
+
+    /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/database`),
+    /// runs the connection pool in the background and brings the schema up to date.
+    public init(url: String, logger: Logger = Logger(label: "atelier.postgres")) async throws {
+        let configuration = try PostgresURL(url).clientConfiguration()
+        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        self.logger = logger
+        let client = self.client
+        runner = Task { await client.run() }
+        do {
+            try await client.withConnection { connection in
+                try await PostgresSchema.migrate(connection, logger: logger)
+            }
+        } catch {
+            runner.cancel()
+            throw error
+        }
+    }
+
+    deinit {
+        runner.cancel()
+    }
+
+    /// Closes the connection pool. The store is unusable afterwards.
+    public func shutdown() {
+        runner.cancel()
+    }
+
+    public func performHousekeeping() async throws {
+        // PostgreSQL's autovacuum does the upkeep.
+    }
+
+    // MARK: Transactions
+
+    /// Runs `body` in a transaction on one connection: committed when it returns, rolled back
+    /// when it throws (the original error is rethrown, not wrapped). A deadlock or serialisation
+    /// failure, which PostgreSQL resolves by aborting one side, is retried a few times.
+    func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try await client.withConnection { connection in
+                    try await connection.query("BEGIN", logger: logger)
+                    do {
+                        let result = try await body(connection)
+                        try await connection.query("COMMIT", logger: logger)
+                        return result
+                    } catch {
+                        _ = try? await connection.query("ROLLBACK", logger: logger)
+                        throw error
+                    }
+                }
+            } catch let error as PSQLError where attempt < 4 && Self.isTransient(error) {
+                logger.debug("retrying a transaction after \(error.serverInfo?[.sqlState] ?? "?")")
+                continue
+            }
+        }
+    }
+
+    /// A single statement outside an explicit transaction.
+    func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
+        try await client.query(query, logger: logger).collect()
+    }
+
+    static func sqlState(_ error: any Error) -> String? {
+        (error as? PSQLError)?.serverInfo?[.sqlState]
+    }
+
+    /// Deadlock detected or serialisation failure: the transaction may simply be run again.
+    static func isTransient(_ error: PSQLError) -> Bool {
+        ["40P01", "40001"].contains(error.serverInfo?[.sqlState] ?? "")
+    }
+
+    /// unique_violation
+    static func isUniqueViolation(_ error: any Error) -> Bool {
+        sqlState(error) == "23505"
+    }
+
+    // MARK: Creators, workers and keys
+
+    public func createCreator(_ creator: Creator, keyHash: String?) async throws {
+        try await insertUnique(kind: "creator", name: creator.name) { connection in
+            try await connection.query("""
+                INSERT INTO creators (id, name, weight, credits, created_at)
+                VALUES (\(creator.id.rawValue), \(creator.name), \(Int64(creator.weight)), \(Int64(creator.credits)),
+                        \(StoredRows.micros(creator.createdAt)))
+                """, logger: self.logger)
+            if let keyHash {
+                try await connection.query("""
+                    INSERT INTO api_keys (key_hash, role, creator_id, created_at)
+                    VALUES (\(keyHash), 'creator', \(creator.id.rawValue), \(StoredRows.micros(creator.createdAt)))
+                    """, logger: self.logger)
+            }
+        }
+    }
+
+    public func creator(id: CreatorID) async throws -> Creator? {
+        try await query("SELECT \(unescaped: StoredRows.creatorColumns) FROM creators WHERE id = \(id.rawValue)")
+            .first.map { StoredRows.creator(PostgresColumns($0)) }
+    }
+
+    public func creators() async throws -> [Creator] {
+        try await query("SELECT \(unescaped: StoredRows.creatorColumns) FROM creators ORDER BY created_at, id")
+            .map { StoredRows.creator(PostgresColumns($0)) }
+    }
+
+    public func createWorker(_ worker: Worker, keyHash: String) async throws {
+        try await insertUnique(kind: "worker", name: worker.name) { connection in
+            try await connection.query("""
+                INSERT INTO workers (id, name, created_at)
+                VALUES (\(worker.id.rawValue), \(worker.name), \(StoredRows.micros(worker.createdAt)))
+                """, logger: self.logger)
+            try await connection.query("""
+                INSERT INTO api_keys (key_hash, role, worker_id, created_at)
+                VALUES (\(keyHash), 'worker', \(worker.id.rawValue), \(StoredRows.micros(worker.createdAt)))
+                """, logger: self.logger)
+        }
+    }
+
+    public func workers() async throws -> [Worker] {
+        try await query("SELECT id, name, created_at FROM workers ORDER BY created_at, id").map { row in
+            let columns = PostgresColumns(row)
+            return Worker(id: WorkerID(rawValue: columns.text(0) ?? "") ?? WorkerID(rawValue: "invalid")!,
+                          name: columns.text(1) ?? "", createdAt: StoredRows.date(columns.integer(2) ?? 0))
+        }
+    }
+
+    public func principal(keyHash: String) async throws -> Principal? {
+        guard let row = try await query(
+            "SELECT role, creator_id, worker_id FROM api_keys WHERE key_hash = \(keyHash)").first
+        else { return nil }
+        let columns = PostgresColumns(row)
+        switch columns.text(0) {
+        case "creator": return columns.text(1).flatMap(CreatorID.init(rawValue:)).map(Principal.creator)
+        case "worker": return columns.text(2).flatMap(WorkerID.init(rawValue:)).map(Principal.worker)
+        default: return nil
+        }
+    }
+
+    /// Runs an insert of a named record, turning a unique-constraint violation into `duplicateName`.
+    private func insertUnique(kind: String, name: String,
+                              _ insert: @Sendable (PostgresConnection) async throws -> Void) async throws {
+        do {
+            try await transaction(insert)
+        } catch where Self.isUniqueViolation(error) {
+            throw StoreError(.duplicateName, "a \(kind) named \"\(name)\" already exists")
+        }
+    }
+
+    // MARK: Reading jobs
+
+    public func job(id: JobID, scope: AccessScope) async throws -> Job? {
+        try await client.withConnection { connection in
+            try await Self.record(connection, id: id, scope: scope, logger: logger)?.job
+        }
+    }
+
+    /// A job and its stored state, if it exists and the scope may see it. `lock` takes the row
+    /// lock for the rest of the transaction.
+    static func record(_ connection: PostgresConnection, id: JobID, scope: AccessScope, lock: Bool = false,
+                       logger: Logger) async throws -> (job: Job, state: String)? {
+        let rows = try await connection.query("""
+            SELECT \(unescaped: StoredRows.jobColumns) FROM jobs WHERE id = \(id.rawValue) \(unescaped: lock ? "FOR UPDATE" : "")
+            """, logger: logger).collect()
+        guard let row = rows.first else { return nil }
+        let columns = PostgresColumns(row)
+        let job = StoredRows.job(columns).job
+        if let creator = scope.creatorID, creator != job.creatorID { return nil }
+        return (job, columns.text(Int32(StoredRows.stateColumn)) ?? "")
+    }
+
+    public func jobs(_ query: JobQuery) async throws -> JobPage {
+        let limit = max(1, min(query.limit, 500))
+        var sql = PostgresQuery(unsafeSQL: "")
+        var conditions: [String] = []
+        var bindings = PostgresBindings()
+        if let creator = query.scope.creatorID {
+            bindings.append(creator.rawValue)
+            conditions.append("creator_id = $\(bindings.count)")
+        }
+        if let status = query.status {
+            if status == .queued {
+                conditions.append("state IN ('queued', 'waiting')")
+            } else {
+                bindings.append(status.rawValue)
+                conditions.append("state = $\(bindings.count)")
+            }
+        }
+        if let cursor = query.cursor {
+            bindings.append(cursor.rawValue)
+            conditions.append("id < $\(bindings.count)")
+        }
+        bindings.append(Int64(limit + 1))
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        sql = PostgresQuery(
+            unsafeSQL: "SELECT \(StoredRows.jobColumns) FROM jobs \(filter) ORDER BY id DESC LIMIT $\(bindings.count)",
+            binds: bindings)
+        let jobs = try await self.query(sql).map { StoredRows.job(PostgresColumns($0)).job }
+        let page = Array(jobs.prefix(limit))
+        return JobPage(jobs: page, nextCursor: jobs.count > limit ? page.last?.id : nil)
+    }
+
+    public func artifacts(of job: JobID) async throws -> [Artifact] {
+        try await query("""
+            SELECT \(unescaped: StoredRows.artifactColumns) FROM artifacts WHERE job_id = \(job.rawValue) ORDER BY name
+            """).map { StoredRows.artifact(PostgresColumns($0)) }
+    }
+
+    public func artifact(id: ArtifactID, scope: AccessScope) async throws -> Artifact? {
+        let columns = StoredRows.artifactColumns.split(separator: ",")
+            .map { "a." + $0.trimmingCharacters(in: .whitespaces) }.joined(separator: ", ")
+        let rows: [PostgresRow]
+        if let creator = scope.creatorID {
+            rows = try await query("""
+                SELECT \(unescaped: columns) FROM artifacts a JOIN jobs j ON j.id = a.job_id
+                WHERE a.id = \(id.rawValue) AND j.creator_id = \(creator.rawValue)
+                """)
+        } else {
+            rows = try await query("SELECT \(unescaped: columns) FROM artifacts a WHERE a.id = \(id.rawValue)")
+        }
+        return rows.first.map { StoredRows.artifact(PostgresColumns($0)) }
+    }
+
+    public func queueSummary(pool: PoolName) async throws -> [CreatorQueueSummary] {
+        try await query("""
+            SELECT creator_id,
+                   COUNT(*) FILTER (WHERE state IN ('queued', 'waiting')),
+                   COUNT(*) FILTER (WHERE state = 'running'),
+                   MIN(created_at) FILTER (WHERE state IN ('queued', 'waiting'))
+            FROM jobs
+            WHERE pool = \(pool.rawValue) AND state IN ('queued', 'waiting', 'running')
+            GROUP BY creator_id
+            ORDER BY creator_id
+            """).map { row in
+                let columns = PostgresColumns(row)
+                return CreatorQueueSummary(
+                    creatorID: CreatorID(rawValue: columns.text(0) ?? "") ?? CreatorID(rawValue: "invalid")!,
+                    queued: Int(columns.integer(1) ?? 0), running: Int(columns.integer(2) ?? 0),
+                    oldestQueuedAt: StoredRows.optionalDate(columns.integer(3))
+                )
+            }
+    }
+}
+
+/// A postgres-nio row read by column index, for `StoredRows`.
+struct PostgresColumns: ColumnReader {
+    let row: PostgresRandomAccessRow
+
+    init(_ row: PostgresRow) {
+        self.row = row.makeRandomAccess()
+    }
+
+    func text(_ column: Int32) -> String? {
+        let cell = row[Int(column)]
+        guard cell.bytes != nil else { return nil }
+        return try? cell.decode(String.self)
+    }
+
+    func integer(_ column: Int32) -> Int64? {
+        let cell = row[Int(column)]
+        guard cell.bytes != nil else { return nil }
+        if cell.dataType == .bool { return (try? cell.decode(Bool.self)).map { $0 ? 1 : 0 } }
+        return try? cell.decode(Int64.self)
+    }
+
+    func real(_ column: Int32) -> Double? {
+        let cell = row[Int(column)]
+        guard cell.bytes != nil else { return nil }
+        return try? cell.decode(Double.self)
+    }
+}

@@ -1,0 +1,196 @@
+public import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+public import PostgresNIO
+
+/// A real PostgreSQL server for tests: `initdb` into a temporary folder, started on a free
+/// loopback port, stopped (and its folder removed) when the test process exits. Runs as the
+/// `postgres` system user when the tests run as root, which PostgreSQL refuses.
+///
+/// One server per test process; each test asks for a database of its own.
+public final class ThrowawayPostgres: Sendable {
+    public let port: Int
+    public let directory: URL
+    let bin: URL
+    let asUser: String?
+
+    /// The server of this test process, started on first use.
+    public static func shared() async throws -> ThrowawayPostgres {
+        try await Starter.shared.server()
+    }
+
+    private actor Starter {
+        static let shared = Starter()
+        private var started: Task<ThrowawayPostgres, any Error>?
+
+        func server() async throws -> ThrowawayPostgres {
+            if let started { return try await started.value }
+            // initdb and pg_ctl block; they run on a thread of their own, never on the
+            // cooperative pool (two threads on a 2-core machine: blocking one starves the tests).
+            let task = Task {
+                try await withCheckedThrowingContinuation { continuation in
+                    Thread { continuation.resume(with: Result { try ThrowawayPostgres.start() }) }.start()
+                }
+            }
+            started = task
+            return try await task.value
+        }
+    }
+
+    private init(port: Int, directory: URL, bin: URL, asUser: String?) {
+        self.port = port
+        self.directory = directory
+        self.bin = bin
+        self.asUser = asUser
+    }
+
+    /// `postgres://atelier@127.0.0.1:PORT/NAME?sslmode=disable`
+    public func url(database: String) -> String {
+        "postgres://atelier@127.0.0.1:\(port)/\(database)?sslmode=disable"
+    }
+
+    /// Creates an empty database and returns its URL.
+    public func createDatabase(_ name: String = "atelier_\(UUID().uuidString.prefix(12).lowercased())") async throws -> String {
+        let safe = name.filter { $0.isLetter || $0.isNumber || $0 == "_" }
+        try await withConnection(database: "postgres") { connection in
+            try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(safe)\""), logger: Self.logger)
+        }
+        return url(database: safe)
+    }
+
+    /// Runs `body` on a plain connection (no pool) to `database`.
+    public func withConnection<T: Sendable>(database: String,
+                                            _ body: (PostgresConnection) async throws -> T) async throws -> T {
+        let configuration = PostgresConnection.Configuration(
+            host: "127.0.0.1", port: port, username: "atelier", password: nil, database: database, tls: .disable)
+        let connection = try await PostgresConnection.connect(configuration: configuration, id: 1, logger: Self.logger)
+        do {
+            let result = try await body(connection)
+            try await connection.close()
+            return result
+        } catch {
+            try? await connection.close()
+            throw error
+        }
+    }
+
+    /// Stops the server at once (as a crash would), keeping its data.
+    public func kill() throws {
+        try run(bin.appendingPathComponent("pg_ctl").path,
+                ["-D", dataDirectory.path, "-m", "immediate", "-w", "stop"], check: false)
+    }
+
+    /// Starts the server again on the same port and data.
+    public func restart() throws {
+        try startServer()
+    }
+
+    var dataDirectory: URL { directory.appendingPathComponent("data") }
+
+    static let logger = Logger(label: "atelier.tests.postgres")
+
+    // MARK: Starting and stopping
+
+    private static func start() throws -> ThrowawayPostgres {
+        guard let bin = binaries() else {
+            throw PostgresUnavailable(
+                "no PostgreSQL server binaries (initdb, pg_ctl) found; run ./scripts/install-dependencies --tests")
+        }
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory())
+            .appendingPathComponent("atelier-pg-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let asUser: String? = getuid() == 0 ? "postgres" : nil
+        let server = ThrowawayPostgres(port: try freePort(), directory: directory, bin: bin, asUser: asUser)
+        if let asUser {
+            try server.run("/bin/chown", ["-R", asUser, directory.path], asSelf: true)
+        }
+        try server.run(bin.appendingPathComponent("initdb").path, [
+            "-D", server.dataDirectory.path, "-U", "atelier", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync",
+        ])
+        try server.startServer()
+        ThrowawayPostgres.stopAtExit(server)
+        return server
+    }
+
+    private func startServer() throws {
+        let options = [
+            "-p \(port)", "-c listen_addresses=127.0.0.1", "-c unix_socket_directories=\(directory.path)",
+            "-c max_connections=200", "-c fsync=on", "-c shared_buffers=64MB",
+        ].joined(separator: " ")
+        try run(bin.appendingPathComponent("pg_ctl").path, [
+            "-D", dataDirectory.path, "-l", directory.appendingPathComponent("server.log").path,
+            "-o", options, "-w", "-t", "60", "start",
+        ])
+    }
+
+    nonisolated(unsafe) private static var running: [ThrowawayPostgres] = []
+
+    private static func stopAtExit(_ server: ThrowawayPostgres) {
+        running.append(server)
+        if running.count == 1 {
+            atexit {
+                for server in ThrowawayPostgres.running {
+                    try? server.kill()
+                    try? FileManager.default.removeItem(at: server.directory)
+                }
+            }
+        }
+    }
+
+    private static func binaries() -> URL? {
+        let versions = (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []
+        for version in versions.sorted(by: { (Int($0) ?? 0) > (Int($1) ?? 0) }) {
+            let bin = URL(fileURLWithPath: "/usr/lib/postgresql/\(version)/bin")
+            if FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent("initdb").path) { return bin }
+        }
+        for path in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let bin = URL(fileURLWithPath: String(path))
+            if FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent("initdb").path) { return bin }
+        }
+        return nil
+    }
+
+    private static func freePort() throws -> Int {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let channel = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
+        let port = channel.localAddress?.port ?? 0
+        try channel.close().wait()
+        return port
+    }
+
+    /// Runs a program to its end with posix_spawn and waitpid. (Foundation's Process missed the
+    /// exit of `runuser` here: `waitUntilExit` hung on a zombie child.)
+    private func run(_ executable: String, _ arguments: [String], asSelf: Bool = false, check: Bool = true) throws {
+        let argv = (asUser != nil && !asSelf) ? ["/usr/sbin/runuser", "-u", asUser!, "--", executable] + arguments
+                                              : [executable] + arguments
+        let log = directory.appendingPathComponent("commands.log").path
+        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for pointer in cArguments { free(pointer) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ)
+        guard spawned == 0 else {
+            throw PostgresUnavailable("could not start \(argv[0]): error \(spawned)")
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        if check, !exited || code != 0 {
+            let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw PostgresUnavailable("\(URL(fileURLWithPath: executable).lastPathComponent) failed (status \(status)): "
+                                      + String(output.suffix(2000)))
+        }
+    }
+}
+
+public struct PostgresUnavailable: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
