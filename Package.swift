@@ -49,10 +49,18 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The BlobStore boundary and its filesystem engine.
+        // The BlobStore boundary and its two engines: files and S3-compatible object stores (SigV4).
         .target(
             name: "AtelierBlobs",
-            dependencies: ["AtelierCore", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "AtelierCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         // zlib, for PNG's deflate stream and CRCs.
@@ -139,7 +147,18 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(name: "AtelierStoreTests", dependencies: ["AtelierCore", "AtelierStore"], swiftSettings: strictSettings),
-        .testTarget(name: "AtelierBlobsTests", dependencies: ["AtelierCore", "AtelierBlobs"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AtelierBlobsTests",
+            dependencies: [
+                "AtelierCore", "AtelierBlobs", "AtelierTestSupport",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "AtelierMediaTests", dependencies: ["AtelierCore", "AtelierMedia"], swiftSettings: strictSettings),
         .testTarget(
             name: "AtelierWorkerTests",

@@ -1,6 +1,6 @@
 public import Foundation
 
-/// The storage boundary for artifact bytes. Engines: the local filesystem, later S3.
+/// The storage boundary for artifact bytes. Engines: the local filesystem and S3-compatible object stores.
 public protocol BlobStore: Sendable {
     /// Stores `data` at `key`, replacing any previous object atomically: a reader sees the old
     /// bytes or the new ones, never a mix.
@@ -11,6 +11,15 @@ public protocol BlobStore: Sendable {
     /// Whether the object exists, and its size.
     func head(_ key: BlobKey) async throws -> Int?
     func delete(_ key: BlobKey) async throws
+    /// Releases the store's connections. The store is unusable afterwards.
+    func shutdown() async
+    /// A URL that fetches the object straight from the store, when the store offers such links
+    /// and is configured to hand them out; nil means "serve it through the API".
+    func presignedURL(for key: BlobKey, expiresIn seconds: TimeInterval, now: Date) -> String?
+}
+
+extension BlobStore {
+    public func presignedURL(for key: BlobKey, expiresIn seconds: TimeInterval, now: Date) -> String? { nil }
 }
 
 /// What a store recorded about an object it wrote.

@@ -52,6 +52,8 @@ public struct FileBlobStore: BlobStore {
         return (attributes?[.size] as? NSNumber)?.intValue
     }
 
+    public func shutdown() async {}
+
     public func delete(_ key: BlobKey) async throws {
         let path = url(for: key).path
         if unlink(path) != 0 && errno != ENOENT {

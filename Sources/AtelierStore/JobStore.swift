@@ -73,6 +73,9 @@ public protocol JobStore: Sendable {
 
     /// Rung whenever jobs become ready in a pool, so idle workers wake without polling.
     var workSignal: WorkSignal { get }
+
+    /// Closes the engine's connections. The store is unusable afterwards.
+    func shutdown() async
 }
 
 extension JobStore {

@@ -7,7 +7,7 @@ struct Atelier: AsyncParsableCommand {
         commandName: "atelier",
         abstract: "Self-hosted generative media: fair scheduling, durable jobs, verifiable provenance.",
         subcommands: [
-            ServeCommand.self, WorkerCommand.self, CreatorsCommand.self, SubmitCommand.self, JobsCommand.self,
+            ServeCommand.self, MigrateCommand.self, WorkerCommand.self, CreatorsCommand.self, SubmitCommand.self, JobsCommand.self,
             DownloadCommand.self, DemoCommand.self, RenderCommand.self, BenchCommand.self,
         ]
     )

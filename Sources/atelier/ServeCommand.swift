@@ -1,5 +1,6 @@
 import ArgumentParser
 import AtelierAPI
+import AtelierBlobs
 import AtelierStore
 import Foundation
 import Logging
@@ -19,11 +20,21 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds a lease lasts without a heartbeat (a dead worker's job is retried after this).")
     var leaseSeconds = 30.0
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "PostgreSQL URL (postgres://user[:password]@host[:port]/db); default: ATELIER_DATABASE_URL, else SQLite in the data directory.")
+    var database: String?
+    @Option(help: "Where artifacts live: s3://BUCKET[/PREFIX] or file; default: ATELIER_STORAGE, else the data directory.")
+    var storage: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard (1...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be from 1 to 3600") }
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be from 0 to 256") }
+        if let database, !database.hasPrefix("postgres://"), !database.hasPrefix("postgresql://") {
+            throw ValidationError("--database must be a postgres:// URL")
+        }
+        if let storage {
+            do { _ = try StorageLocation(parsing: storage) } catch { throw ValidationError("--storage: \(error)") }
+        }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error") }
     }
 
@@ -31,19 +42,28 @@ struct ServeCommand: AsyncParsableCommand {
         let environment = ProcessInfo.processInfo.environment
         var logger = Logger(label: "atelier")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let storageText = storage ?? environment["ATELIER_STORAGE"] ?? ""
+        let storageLocation: StorageLocation
+        do { storageLocation = try StorageLocation(parsing: storageText) } catch {
+            throw ValidationError("ATELIER_STORAGE: \(error)")
+        }
+        let signingKey = environment["ATELIER_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        if let signingKey, signingKey.utf8.count < 32 { throw ValidationError("ATELIER_SIGNING_KEY must be at least 32 characters") }
         let configuration = ServerConfiguration(
             dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), host: host, port: port, workers: workers,
             adminKey: environment["ATELIER_ADMIN_KEY"], publicURL: environment["ATELIER_PUBLIC_URL"],
+            databaseURL: database ?? environment["ATELIER_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 },
+            storage: storageLocation, signingKey: signingKey,
             shutdownGrace: .seconds(shutdownGrace), leaseDuration: leaseSeconds
         )
-        let server = try AtelierServer(configuration: configuration, logger: logger)
+        let server = try await AtelierServer.open(configuration: configuration, logger: logger)
         if server.adminKeyWasCreated {
             print("Generated an admin key (shown once; also saved in \(configuration.dataDirectory.path)/admin.key):")
             print("  \(server.adminKey)")
         }
         let host = self.host
         try await server.run { port in
-            print("Atelier listening on http://\(host):\(port) (data in \(configuration.dataDirectory.path))")
+            print("Atelier listening on http://\(host):\(port) (\(configuration.describeStorage))")
             fflush(nil)
         }
     }

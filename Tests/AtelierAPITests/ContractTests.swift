@@ -6,11 +6,12 @@ import Testing
 @Suite("The OpenAPI document is the contract")
 struct ContractTests {
     @Test("every route the server serves is in the document, and every documented operation is served")
-    func routesAndDocumentAgree() throws {
+    func routesAndDocumentAgree() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-contract-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try AtelierServer(configuration: ServerConfiguration(dataDirectory: directory, workers: 0, adminKey: "k"))
+        let server = try await AtelierServer.open(configuration: ServerConfiguration(dataDirectory: directory, workers: 0, adminKey: "k"))
         let served = Set(server.makeRouter().routes.map { "\($0.method) \($0.path)" })
+        await server.services.store.shutdown()
         let documented = Contract.shared.operations
         #expect(!served.isEmpty)
         #expect(served.subtracting(documented).isEmpty, "served but not documented: \(served.subtracting(documented).sorted())")

@@ -94,7 +94,7 @@ public final class ThrowawayPostgres: Sendable {
 
     private static func start() throws -> ThrowawayPostgres {
         guard let bin = binaries() else {
-            throw PostgresUnavailable(
+            throw FixtureUnavailable(
                 "no PostgreSQL server binaries (initdb, pg_ctl) found; run ./scripts/install-dependencies --tests")
         }
         let directory = URL(fileURLWithPath: NSTemporaryDirectory())
@@ -159,38 +159,16 @@ public final class ThrowawayPostgres: Sendable {
         return port
     }
 
-    /// Runs a program to its end with posix_spawn and waitpid. (Foundation's Process missed the
-    /// exit of `runuser` here: `waitUntilExit` hung on a zombie child.)
+    /// Runs a program to its end, as the `postgres` user unless `asSelf`.
     private func run(_ executable: String, _ arguments: [String], asSelf: Bool = false, check: Bool = true) throws {
         let argv = (asUser != nil && !asSelf) ? ["/usr/sbin/runuser", "-u", asUser!, "--", executable] + arguments
                                               : [executable] + arguments
         let log = directory.appendingPathComponent("commands.log").path
-        var actions: posix_spawn_file_actions_t = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        var cArguments = argv.map { strdup($0) } + [nil]
-        defer { for pointer in cArguments { free(pointer) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0], &actions, nil, &cArguments, environ)
-        guard spawned == 0 else {
-            throw PostgresUnavailable("could not start \(argv[0]): error \(spawned)")
-        }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let exited = (status & 0x7f) == 0
-        let code = (status >> 8) & 0xff
-        if check, !exited || code != 0 {
+        let code = ChildProcess.wait(try ChildProcess.spawn(argv, log: log))
+        if check, code != 0 {
             let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-            throw PostgresUnavailable("\(URL(fileURLWithPath: executable).lastPathComponent) failed (status \(status)): "
-                                      + String(output.suffix(2000)))
+            throw FixtureUnavailable("\(URL(fileURLWithPath: executable).lastPathComponent) failed (exit \(code.map(String.init) ?? "by signal")): "
+                                     + String(output.suffix(2000)))
         }
     }
-}
-
-public struct PostgresUnavailable: Error, CustomStringConvertible {
-    public var description: String
-    init(_ description: String) { self.description = description }
 }

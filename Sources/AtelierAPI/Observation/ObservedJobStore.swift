@@ -43,6 +43,7 @@ public final class ObservedJobStore: JobStore {
     }
     public func queueSummary(pool: PoolName) async throws -> [CreatorQueueSummary] { try await base.queueSummary(pool: pool) }
     public func performHousekeeping() async throws { try await base.performHousekeeping() }
+    public func shutdown() async { await base.shutdown() }
 
     // MARK: Observed changes
 

@@ -11,8 +11,10 @@ public import Logging
 import NIOCore
 public import ServiceLifecycle
 
-/// The embedded platform in one process: SQLite store, file blob store, built-in worker
-/// slots, store maintenance and the HTTP API, run as one service group with graceful shutdown.
+/// The platform in one process: the store (embedded SQLite or PostgreSQL), the blob store
+/// (files or S3), built-in worker slots, store maintenance and the HTTP API, run as one
+/// service group with graceful shutdown. Any number of processes may share one PostgreSQL
+/// database and one bucket.
 public final class AtelierServer: Sendable {
     public let configuration: ServerConfiguration
     public let services: APIServices
@@ -22,25 +24,46 @@ public final class AtelierServer: Sendable {
     let logger: Logger
     let ffmpeg: FFmpeg?
 
-    public init(configuration: ServerConfiguration, logger: Logger = Logger(label: "atelier")) throws {
-        self.configuration = configuration
-        self.logger = logger
+    /// Opens the platform's store and blob store as `configuration` selects (the embedded SQLite
+    /// file or PostgreSQL; files or an S3 bucket) and builds the services on them. Migrations run
+    /// here, so a server that opened is ready for requests.
+    public static func open(configuration: ServerConfiguration, logger: Logger = Logger(label: "atelier")) async throws -> AtelierServer {
         let root = configuration.dataDirectory
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let (adminKey, created) = try Secrets.adminKey(configured: configuration.adminKey, directory: root)
+        let signingKey = try Secrets.signingKey(configured: configuration.signingKey, directory: root)
+        let blobs = try BlobStores.open(configuration.storage, dataDirectory: root, logger: logger)
+        let engine: any JobStore
+        do {
+            if let url = configuration.databaseURL {
+                engine = try await PostgresJobStore(url: url, logger: logger)
+            } else {
+                engine = try SQLiteJobStore(path: root.appendingPathComponent("atelier.sqlite").path,
+                                            durability: configuration.durability)
+            }
+        } catch {
+            await blobs.shutdown()
+            throw error
+        }
+        return AtelierServer(configuration: configuration, engine: engine, blobs: blobs, signingKey: signingKey,
+                             adminKey: adminKey, adminKeyWasCreated: created, logger: logger)
+    }
+
+    private init(configuration: ServerConfiguration, engine: any JobStore, blobs: any BlobStore, signingKey: Data,
+                 adminKey: String, adminKeyWasCreated: Bool, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
         self.adminKey = adminKey
-        self.adminKeyWasCreated = created
-        let engine = try SQLiteJobStore(path: root.appendingPathComponent("atelier.sqlite").path,
-                                        durability: configuration.durability)
+        self.adminKeyWasCreated = adminKeyWasCreated
         let metrics = APIMetrics()
         let store = ObservedJobStore(engine, metrics: metrics)
         let clock = SystemWallClock()
         services = APIServices(
             store: store,
             submissions: EnqueueCoalescer(store: store, clock: clock),
-            blobs: try FileBlobStore(root: root.appendingPathComponent("blobs", isDirectory: true)),
+            blobs: blobs,
             auth: Authenticator(store: store, adminKey: adminKey),
-            signer: URLSigner(secret: try Secrets.signingKey(directory: root), lifetime: configuration.signedURLLifetime),
+            signer: URLSigner(secret: signingKey, lifetime: configuration.signedURLLifetime),
             json: JSONIO(bodyLimit: configuration.jsonBodyLimit),
             clock: clock, ids: IDGenerator(clock: clock), costModel: CostModel(), catalog: .builtin,
             workers: WorkerRegistry(), metrics: metrics, lease: LeasePolicy(duration: configuration.leaseDuration), retry: RetryPolicy(),
@@ -73,7 +96,11 @@ public final class AtelierServer: Sendable {
     /// The services of the platform, in start order; shutdown runs in reverse, so the HTTP
     /// server stops accepting first, then workers drain, then maintenance stops.
     public func makeServices(onListening: @escaping @Sendable (Int) async -> Void = { _ in }) -> [any Service] {
-        var services: [any Service] = [StoreMaintenance(store: self.services.store, clock: self.services.clock, logger: logger)]
+        // First in, last out: the store and blob store close after everything that uses them.
+        var services: [any Service] = [
+            StorageService(store: self.services.store, blobs: self.services.blobs),
+            StoreMaintenance(store: self.services.store, clock: self.services.clock, logger: logger),
+        ]
         if configuration.workers > 0 {
             let slots = [PoolName.image: configuration.workers, .video: max(1, configuration.workers / 2)]
             for pool in [PoolName.image, .video] {

@@ -17,8 +17,9 @@ enum Secrets {
         return (key, true)
     }
 
-    /// 32 random bytes in `<dir>/signing.key`, created when missing.
-    static func signingKey(directory: URL) throws -> Data {
+    /// The configured secret, else 32 random bytes in `<dir>/signing.key`, created when missing.
+    static func signingKey(configured: String?, directory: URL) throws -> Data {
+        if let configured, !configured.isEmpty { return Data(configured.utf8) }
         let file = directory.appendingPathComponent("signing.key")
         if let existing = try? Data(contentsOf: file), existing.count >= 32 { return existing }
         var generator = SystemRandomNumberGenerator()

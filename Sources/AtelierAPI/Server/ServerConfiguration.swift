@@ -1,3 +1,4 @@
+public import AtelierBlobs
 public import AtelierStore
 public import Foundation
 
@@ -16,6 +17,14 @@ public struct ServerConfiguration: Sendable {
     /// Base of absolute links such as signed artifact URLs (`ATELIER_PUBLIC_URL`); by default
     /// the Host header the client used.
     public var publicURL: String?
+    /// `postgres://user[:password]@host[:port]/database` (`--database`, `ATELIER_DATABASE_URL`);
+    /// nil keeps the embedded SQLite file in the data directory.
+    public var databaseURL: String?
+    /// Where artifact bytes live (`--storage`, `ATELIER_STORAGE`); files in the data directory by default.
+    public var storage: StorageLocation
+    /// The secret that signs artifact URLs (`ATELIER_SIGNING_KEY`, at least 32 characters); when
+    /// nil one is kept in `<data-dir>/signing.key`. Nodes sharing a database must share it.
+    public var signingKey: String?
     public var durability: SQLiteJobStore.Durability
     /// Running jobs get this long to finish at shutdown before their leases are handed back.
     public var shutdownGrace: Duration
@@ -30,7 +39,8 @@ public struct ServerConfiguration: Sendable {
 
     public init(dataDirectory: URL, host: String = "127.0.0.1", port: Int = 8080,
                 workers: Int = ProcessInfo.processInfo.activeProcessorCount, adminKey: String? = nil,
-                publicURL: String? = nil, durability: SQLiteJobStore.Durability = .full,
+                publicURL: String? = nil, databaseURL: String? = nil, storage: StorageLocation = .dataDirectory,
+                signingKey: String? = nil, durability: SQLiteJobStore.Durability = .full,
                 shutdownGrace: Duration = .seconds(10), signedURLLifetime: TimeInterval = 3600, leaseDuration: TimeInterval = 30,
                 jsonBodyLimit: Int = 64 * 1024, uploadLimit: Int = 512 * 1024 * 1024) {
         self.dataDirectory = dataDirectory
@@ -39,11 +49,31 @@ public struct ServerConfiguration: Sendable {
         self.workers = workers
         self.adminKey = adminKey
         self.publicURL = publicURL
+        self.databaseURL = databaseURL
+        self.storage = storage
+        self.signingKey = signingKey
         self.durability = durability
         self.shutdownGrace = shutdownGrace
         self.signedURLLifetime = signedURLLifetime
         self.leaseDuration = leaseDuration
         self.jsonBodyLimit = jsonBodyLimit
         self.uploadLimit = uploadLimit
+    }
+}
+
+extension ServerConfiguration {
+    /// Where the data lives, for the start-up line: never shows a password.
+    public var describeStorage: String {
+        let database: String
+        if let databaseURL, let url = URLComponents(string: databaseURL) {
+            database = "PostgreSQL \(url.host ?? "?")\(url.port.map { ":\($0)" } ?? "")\(url.path)"
+        } else {
+            database = "SQLite in \(dataDirectory.path)"
+        }
+        let blobs = switch storage {
+        case .dataDirectory: "artifacts in \(dataDirectory.path)/blobs"
+        case .s3(let bucket, let prefix): "artifacts in s3://\(bucket)\(prefix.isEmpty ? "" : "/" + prefix)"
+        }
+        return "\(database), \(blobs)"
     }
 }

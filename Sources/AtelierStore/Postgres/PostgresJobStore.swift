@@ -40,9 +40,23 @@ public final class PostgresJobStore: JobStore {
         runner.cancel()
     }
 
+    /// Brings the schema at `url` up to date without starting a store (`atelier migrate`);
+    /// returns the versions applied now and the latest version the database has.
+    public static func migrate(url: String, logger: Logger = Logger(label: "atelier.postgres"))
+        async throws -> (applied: [Int], latest: Int) {
+        let client = PostgresClient(configuration: try PostgresURL(url).clientConfiguration(), backgroundLogger: logger)
+        let runner = Task { await client.run() }
+        defer { runner.cancel() }
+        let applied = try await client.withConnection { connection in
+            try await PostgresSchema.migrate(connection, logger: logger)
+        }
+        return (applied, PostgresSchema.migrations.map(\.version).max() ?? 0)
+    }
+
     /// Closes the connection pool. The store is unusable afterwards.
-    public func shutdown() {
+    public func shutdown() async {
         runner.cancel()
+        await runner.value
     }
 
     public func performHousekeeping() async throws {

@@ -47,6 +47,15 @@ public final class SQLiteJobStore: JobStore {
         checkpointer = try DatabaseQueue(path: path, configuration: side)
     }
 
+    /// Checkpoints the write-ahead log into the database file and closes it.
+    public func shutdown() async {
+        try? await database.writeWithoutTransaction { db in
+            _ = try? db.checkpoint(.truncate)
+        }
+        try? checkpointer.close()
+        try? database.close()
+    }
+
     public func performHousekeeping() async throws {
         let frames = try await checkpointer.writeWithoutTransaction { db in
             try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)").map { $0[1] as Int } ?? 0

@@ -35,7 +35,7 @@ final class TestServer: Sendable {
         configure(&configuration)
         var logger = Logger(label: "test-server")
         logger.logLevel = .critical
-        let server = try AtelierServer(configuration: configuration, logger: logger)
+        let server = try await AtelierServer.open(configuration: configuration, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let services = server.makeServices { port in continuation.yield(port) }
         let task = Task {
