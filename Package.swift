@@ -169,6 +169,7 @@ let package = Package(
             name: "AtelierAPITests",
             dependencies: [
                 "AtelierCore", "AtelierStore", "AtelierBlobs", "AtelierWorker", "AtelierAPI", "AtelierClient", "AtelierWire",
+                "AtelierTestSupport",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

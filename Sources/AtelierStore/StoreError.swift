@@ -10,6 +10,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             case unknownCreator = "unknown_creator"
             case unknownParent = "unknown_parent"
             case invalidArgument = "invalid_argument"
+            case unavailable = "unavailable"
         }
 
         private let base: Base
@@ -23,6 +24,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unknownCreator = Code(.unknownCreator)
         public static let unknownParent = Code(.unknownParent)
         public static let invalidArgument = Code(.invalidArgument)
+        /// The database cannot be reached right now; nothing was changed. Try again later.
+        public static let unavailable = Code(.unavailable)
     }
 
     public var code: Code

@@ -20,6 +20,13 @@ public final class ThrowawayPostgres: Sendable {
         try await Starter.shared.server()
     }
 
+    /// A server of its own, for tests that stop and restart it (the shared one must stay up).
+    public static func dedicated() async throws -> ThrowawayPostgres {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try ThrowawayPostgres.start() }) }.start()
+        }
+    }
+
     private actor Starter {
         static let shared = Starter()
         private var started: Task<ThrowawayPostgres, any Error>?
@@ -75,15 +82,32 @@ public final class ThrowawayPostgres: Sendable {
         }
     }
 
-    /// Stops the server at once (as a crash would), keeping its data.
+    /// Stops the server at once (as a crash would), keeping its data. Blocks: call it off the
+    /// cooperative pool, or use `crash()`.
     public func kill() throws {
         try run(bin.appendingPathComponent("pg_ctl").path,
                 ["-D", dataDirectory.path, "-m", "immediate", "-w", "stop"], check: false)
     }
 
-    /// Starts the server again on the same port and data.
+    /// Starts the server again on the same port and data. Blocks, like `kill()`.
     public func restart() throws {
         try startServer()
+    }
+
+    /// `kill()` on a thread of its own.
+    public func crash() async throws {
+        try await Self.onThread { try self.kill() }
+    }
+
+    /// `restart()` on a thread of its own.
+    public func start() async throws {
+        try await Self.onThread { try self.restart() }
+    }
+
+    private static func onThread(_ body: @escaping @Sendable () throws -> Void) async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread { continuation.resume(with: Result { try body() }) }.start()
+        }
     }
 
     var dataDirectory: URL { directory.appendingPathComponent("data") }
@@ -116,7 +140,7 @@ public final class ThrowawayPostgres: Sendable {
     private func startServer() throws {
         let options = [
             "-p \(port)", "-c listen_addresses=127.0.0.1", "-c unix_socket_directories=\(directory.path)",
-            "-c max_connections=200", "-c fsync=on", "-c shared_buffers=64MB",
+            "-c max_connections=500", "-c fsync=on", "-c shared_buffers=64MB",
         ].joined(separator: " ")
         try run(bin.appendingPathComponent("pg_ctl").path, [
             "-D", dataDirectory.path, "-l", directory.appendingPathComponent("server.log").path,

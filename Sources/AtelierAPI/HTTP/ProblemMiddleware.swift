@@ -1,10 +1,13 @@
+import AtelierBlobs
+import AtelierStore
 import AtelierWire
 public import Hummingbird
 import Logging
 import NIOCore
 
 /// Makes every error an `application/problem+json` response: the API's own problems pass
-/// through, Hummingbird's (unknown route, body too large) are translated, and anything else
+/// through, Hummingbird's (unknown route, body too large) are translated, an unreachable
+/// database or object store is a 503 with `Retry-After`, and anything else
 /// is logged and answered with a 500 that reveals nothing.
 public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
     public init() {}
@@ -14,6 +17,15 @@ public struct ProblemMiddleware<Context: RequestContext>: RouterMiddleware {
             return try await next(request, context)
         } catch let problem as APIProblem {
             throw problem
+        } catch let error as StoreError where error.code == .unavailable {
+            throw APIProblem(.serviceUnavailable, slug: "database-unavailable", title: "The database is unavailable",
+                             detail: "the server cannot reach its database right now; nothing was changed, try again shortly",
+                             headers: [.retryAfter: "2"])
+        } catch let error as BlobError where error.reason == .io {
+            context.logger.warning("blob store failed", metadata: ["error": "\(error)"])
+            throw APIProblem(.serviceUnavailable, slug: "storage-unavailable", title: "Artifact storage is unavailable",
+                             detail: "the server cannot reach its artifact storage right now; try again shortly",
+                             headers: [.retryAfter: "5"])
         } catch is NIOTooManyBytesError {
             throw APIProblem(.contentTooLarge, slug: "body-too-large", title: "The request body is too large",
                              detail: "the body exceeds this endpoint's limit; see the API reference for sizes")

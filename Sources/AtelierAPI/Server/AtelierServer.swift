@@ -32,7 +32,8 @@ public final class AtelierServer: Sendable {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let (adminKey, created) = try Secrets.adminKey(configured: configuration.adminKey, directory: root)
         let signingKey = try Secrets.signingKey(configured: configuration.signingKey, directory: root)
-        let blobs = try BlobStores.open(configuration.storage, dataDirectory: root, logger: logger)
+        let blobs = try BlobStores.open(configuration.storage, dataDirectory: root,
+                                         environment: configuration.environment, logger: logger)
         let engine: any JobStore
         do {
             if let url = configuration.databaseURL {

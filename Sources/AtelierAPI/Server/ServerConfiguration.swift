@@ -25,6 +25,8 @@ public struct ServerConfiguration: Sendable {
     /// The secret that signs artifact URLs (`ATELIER_SIGNING_KEY`, at least 32 characters); when
     /// nil one is kept in `<data-dir>/signing.key`. Nodes sharing a database must share it.
     public var signingKey: String?
+    /// Where S3 credentials and endpoint are read (`AWS_*`, `ATELIER_S3_*`).
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
     public var durability: SQLiteJobStore.Durability
     /// Running jobs get this long to finish at shutdown before their leases are handed back.
     public var shutdownGrace: Duration

@@ -105,7 +105,7 @@ extension PostgresJobStore {
             try await PostgresFairQueue.markReady(connection, pool: pool, creator: creator, count: 1, logger: logger)
             return (.retrying(at: now), pool)
         }
-        if let readyPool { workSignal.ring(readyPool) }
+        if let readyPool { notifier.announce(readyPool) }
         return outcome
     }
 
@@ -127,7 +127,7 @@ extension PostgresJobStore {
             return pool
         }
         guard let pool else { return false }
-        workSignal.ring(pool)
+        notifier.announce(pool)
         return true
     }
 

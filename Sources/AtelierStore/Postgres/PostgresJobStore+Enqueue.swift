@@ -24,7 +24,7 @@ extension PostgresJobStore {
             if case .created(let job) = outcome { return job.pool }
             return nil
         })
-        for pool in pools { workSignal.ring(pool) }
+        for pool in pools { notifier.announce(pool) }
         return outcomes
     }
 

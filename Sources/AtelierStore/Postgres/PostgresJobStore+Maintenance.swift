@@ -46,7 +46,7 @@ extension PostgresJobStore {
             }
             return (reclaimed, readyPools)
         }
-        for pool in pools { workSignal.ring(pool) }
+        for pool in pools { notifier.announce(pool) }
         return reclaimed
     }
 
@@ -77,7 +77,7 @@ extension PostgresJobStore {
             }
             return pools
         }
-        for pool in Set(pools) { workSignal.ring(pool) }
+        for pool in Set(pools) { notifier.announce(pool) }
         return pools.count
     }
 }

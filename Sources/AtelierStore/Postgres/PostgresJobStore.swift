@@ -13,31 +13,33 @@ import PostgresNIO
 /// Writers that touch a creator's queued jobs (cancel) take that creator's fair-queue row first,
 /// the same order as dispatch, so they cannot deadlock with it.
 public final class PostgresJobStore: JobStore {
-    let client: PostgresClient
+    let connector: PostgresConnector
     let logger: Logger
     public let workSignal = WorkSignal()
-    private let runner: Task<Void, Never>
+    let notifier: PostgresWorkNotifier
 
     /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/database`),
-    /// runs the connection pool in the background and brings the schema up to date.
+    /// runs the connection pool in the background, brings the schema up to date and starts
+    /// listening for work announced by other nodes.
     public init(url: String, logger: Logger = Logger(label: "atelier.postgres")) async throws {
-        let configuration = try PostgresURL(url).clientConfiguration()
-        client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        let parsed = try PostgresURL(url)
+        connector = PostgresConnector(url: parsed, logger: logger)
         self.logger = logger
-        let client = self.client
-        runner = Task { await client.run() }
         do {
-            try await client.withConnection { connection in
+            try await connector.withConnection { connection in
                 try await PostgresSchema.migrate(connection, logger: logger)
             }
         } catch {
-            runner.cancel()
+            await connector.shutdown()
             throw error
         }
+        notifier = PostgresWorkNotifier(url: parsed, connector: connector, signal: workSignal, logger: logger)
+        try await notifier.start()
     }
 
     deinit {
-        runner.cancel()
+        notifier.cancel()
+        connector.cancel()
     }
 
     /// Brings the schema at `url` up to date without starting a store (`atelier migrate`);
@@ -53,11 +55,14 @@ public final class PostgresJobStore: JobStore {
         return (applied, PostgresSchema.migrations.map(\.version).max() ?? 0)
     }
 
-    /// Closes the connection pool. The store is unusable afterwards.
+    /// Closes the connection pool and the listener. The store is unusable afterwards.
     public func shutdown() async {
-        runner.cancel()
-        await runner.value
+        await notifier.shutdown()
+        await connector.shutdown()
     }
+
+    /// Whether the database answered the last time it was asked.
+    public var isAvailable: Bool { connector.isAvailable }
 
     public func performHousekeeping() async throws {
         // PostgreSQL's autovacuum does the upkeep.
@@ -68,12 +73,13 @@ public final class PostgresJobStore: JobStore {
     /// Runs `body` in a transaction on one connection: committed when it returns, rolled back
     /// when it throws (the original error is rethrown, not wrapped). A deadlock or serialisation
     /// failure, which PostgreSQL resolves by aborting one side, is retried a few times.
-    func transaction<T: Sendable>(_ body: @Sendable (PostgresConnection) async throws -> T) async throws -> T {
+    func transaction<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T {
+        let logger = self.logger
         var attempt = 0
         while true {
             attempt += 1
             do {
-                return try await client.withConnection { connection in
+                return try await connection { connection in
                     try await connection.query("BEGIN", logger: logger)
                     do {
                         let result = try await body(connection)
@@ -93,7 +99,15 @@ public final class PostgresJobStore: JobStore {
 
     /// A single statement outside an explicit transaction.
     func query(_ query: PostgresQuery) async throws -> [PostgresRow] {
-        try await client.query(query, logger: logger).collect()
+        try await connection { connection in
+            try await connection.query(query, logger: self.logger).collect()
+        }
+    }
+
+    /// Runs `body` on a pooled connection; `StoreError.unavailable` when the database cannot
+    /// be reached (see `PostgresConnector`).
+    func connection<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T {
+        try await connector.withConnection(body)
     }
 
     static func sqlState(_ error: any Error) -> String? {
@@ -173,7 +187,7 @@ public final class PostgresJobStore: JobStore {
 
     /// Runs an insert of a named record, turning a unique-constraint violation into `duplicateName`.
     private func insertUnique(kind: String, name: String,
-                              _ insert: @Sendable (PostgresConnection) async throws -> Void) async throws {
+                              _ insert: @Sendable @escaping (PostgresConnection) async throws -> Void) async throws {
         do {
             try await transaction(insert)
         } catch where Self.isUniqueViolation(error) {
@@ -184,8 +198,8 @@ public final class PostgresJobStore: JobStore {
     // MARK: Reading jobs
 
     public func job(id: JobID, scope: AccessScope) async throws -> Job? {
-        try await client.withConnection { connection in
-            try await Self.record(connection, id: id, scope: scope, logger: logger)?.job
+        try await connection { connection in
+            try await Self.record(connection, id: id, scope: scope, logger: self.logger)?.job
         }
     }
 

@@ -34,7 +34,7 @@ final class TestServer: Sendable {
                                                 shutdownGrace: .seconds(1), leaseDuration: leaseDuration)
         configure(&configuration)
         var logger = Logger(label: "test-server")
-        logger.logLevel = .critical
+        logger.logLevel = ProcessInfo.processInfo.environment["ATELIER_TEST_LOG"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         let server = try await AtelierServer.open(configuration: configuration, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let services = server.makeServices { port in continuation.yield(port) }

@@ -1,0 +1,139 @@
+import AtelierAPI
+import AtelierBlobs
+import AtelierClient
+import AtelierTestSupport
+import AtelierWire
+import Crypto
+import Foundation
+import Testing
+
+/// The platform in distributed mode over real HTTP: PostgreSQL for the store, moto's S3 for
+/// artifacts, several server nodes sharing both.
+@Suite("Distributed mode: PostgreSQL, S3 and many nodes")
+struct DistributedAPITests {
+    /// Two nodes on one database and one bucket: node A runs the workers, node B none.
+    private func withTwoNodes(database: String? = nil, presign: Bool = false,
+                              _ body: (TestServer, TestServer) async throws -> Void) async throws {
+        let postgres = try await ThrowawayPostgres.shared()
+        let url: String
+        if let database { url = database } else { url = try await postgres.createDatabase() }
+        let s3 = try await ThrowawayS3.shared()
+        let prefix = "nodes-\(UUID().uuidString.prefix(8).lowercased())"
+        let signing = "shared-signing-secret-\(UUID().uuidString)"
+        func configure(_ configuration: inout ServerConfiguration) {
+            configuration.databaseURL = url
+            configuration.storage = .s3(bucket: s3.info.bucket, prefix: prefix)
+            configuration.environment = s3.environment.merging(["ATELIER_S3_PRESIGN": presign ? "1" : "0"]) { $1 }
+            configuration.signingKey = signing
+        }
+        let a = try await TestServer.start(workers: 2, configure: configure)
+        let b = try await TestServer.start(workers: 0, configure: configure)
+        do {
+            try await body(a, b)
+        } catch {
+            await b.stop()
+            await a.stop()
+            throw error
+        }
+        await b.stop()
+        await a.stop()
+    }
+
+    @Test("a job submitted on one node is run, read, streamed and downloaded through another")
+    func jobsCrossNodes() async throws {
+        try await withTwoNodes { a, b in
+            let (aliceOnB, creator) = try await b.creator()
+            let aliceOnA = a.client(creator.apiKey)
+            let submitted = try await aliceOnB.submit(smallImage("a lighthouse at dusk"))
+
+            // Events through node B while node A's workers run it.
+            let log = EventLog()
+            let client = AtelierClient(server: b.url, apiKey: creator.apiKey)
+            let reader = Task {
+                for try await event in try client.events(of: submitted.id) { try await log.append(event.event, event.data) }
+            }
+            let done = try await aliceOnA.waitForJob(submitted.id) { $0.status == .succeeded }
+            try await within(.seconds(30), "the event stream on node B to end") { try await reader.value }
+            #expect(await log.names.last == "job.succeeded")
+
+            // The artifact lives in the bucket under the tenant prefix, and node B serves it
+            // through a URL node A signed.
+            let artifact = try #require(done.artifacts.first)
+            #expect(artifact.url.hasPrefix(a.url))
+            let signedOnAServedByB = artifact.url.replacingOccurrences(of: a.url, with: b.url)
+            let download = try await b.client(nil).send(.GET, signedOnAServedByB)
+            #expect(download.status == 200)
+            #expect(SHA256Hex.digest(download.body) == artifact.sha256)
+            #expect(download.body.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+
+            // Cancelling through the node that did not take the submission.
+            let queued = try await aliceOnA.submit(smallImage("a second lighthouse"))
+            let cancel = try await aliceOnB.send(.POST, "/v1/jobs/\(queued.id)/cancel")
+            #expect(cancel.status == 200)
+            let final = try await aliceOnA.waitForJob(queued.id) { $0.status.isTerminal }
+            #expect(final.status == .canceled || final.status == .succeeded)
+        }
+    }
+
+    @Test("with presigning on, artifact URLs point straight at the bucket")
+    func presignedArtifactURLs() async throws {
+        let s3 = try await ThrowawayS3.shared()
+        try await withTwoNodes(presign: true) { a, _ in
+            let (alice, _) = try await a.creator()
+            let job = try await alice.submit(smallImage())
+            let done = try await alice.waitForJob(job.id) { $0.status == .succeeded }
+            let artifact = try #require(done.artifacts.first)
+            #expect(artifact.url.hasPrefix("\(s3.info.endpoint)/\(s3.info.bucket)/nodes-"))
+            #expect(artifact.url.contains("/\(done.id)/"))
+            #expect(artifact.url.contains("X-Amz-Signature="))
+        }
+    }
+
+    @Test("PostgreSQL restarting under the server: 503s meanwhile, then it carries on with nothing lost", .timeLimit(.minutes(3)))
+    func databaseRestart() async throws {
+        let postgres = try await ThrowawayPostgres.dedicated()
+        let url = try await postgres.createDatabase("restart")
+        try await withServer(workers: 2, leaseDuration: 3, configure: { $0.databaseURL = url }) { server in
+            let (alice, _) = try await server.creator()
+            var accepted: [String] = []
+            for index in 0..<12 {
+                accepted.append(try await alice.submit(smallImage("a harbour, take \(index)", seed: UInt32(index))).id)
+            }
+
+            try await postgres.crash()
+            let refused = try await alice.send(.POST, "/v1/jobs", json: smallImage("while the database is down"))
+            #expect(refused.status == 503)
+            #expect(refused.problem?.type == Problem.typeURI("database-unavailable"))
+            #expect(refused.headers.first(name: "Retry-After") != nil)
+            #expect(try await alice.send(.GET, "/v1/jobs/\(accepted[0])").status == 503)
+            #expect(try await server.client(nil).send(.GET, "/v1/health").status == 200)
+
+            try await postgres.start()
+            var resumed: String?
+            let deadline = ContinuousClock.now + .seconds(60)
+            while resumed == nil, ContinuousClock.now < deadline {
+                let response = try await alice.send(.POST, "/v1/jobs", json: smallImage("after the restart"))
+                if response.status == 202 { resumed = try response.decode(JobResource.self).id }
+                else {
+                    #expect(response.status == 503, "\(response.text)")
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            let after = try #require(resumed)
+            accepted.append(after)
+
+            var listed: [JobResource] = []
+            let finish = ContinuousClock.now + .seconds(90)
+            repeat {
+                try await Task.sleep(for: .milliseconds(200))
+                let page = try await alice.send(.GET, "/v1/jobs?limit=100")
+                if page.status == 200 { listed = try page.decode(ListBody<JobResource>.self).data }
+            } while (listed.isEmpty || listed.contains(where: { !$0.status.isTerminal })) && ContinuousClock.now < finish
+            #expect(Set(listed.map(\.id)) == Set(accepted))
+            for job in listed {
+                #expect(job.status == .succeeded, "\(job.id): \(job.status) attempt \(job.attempts) \(job.error?.message ?? "")")
+            }
+        }
+        try await postgres.crash()
+    }
+}
