@@ -1,19 +1,51 @@
 import AtelierCore
-import AtelierStore
+public import AtelierStore
 import Foundation
+
+/// The store engine a benchmark runs on.
+public enum BenchEngine: Sendable {
+    case sqlite(SQLiteJobStore.Durability)
+    /// A PostgreSQL database URL; each benchmark empties the tables it uses first.
+    case postgres(String)
+
+    var label: String {
+        switch self {
+        case .sqlite(let durability): "SQLite, durability \(durability.rawValue)"
+        case .postgres: "PostgreSQL"
+        }
+    }
+}
 
 /// Shared pieces of the benchmarks: fresh stores, creators, job factories and statistics.
 struct BenchmarkBed {
     let directory: URL
-    let store: SQLiteJobStore
+    let store: any JobStore
     let clock = SystemWallClock()
     let ids: IDGenerator
 
     init(durability: SQLiteJobStore.Durability) throws {
-        directory = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-bench-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try SQLiteJobStore(path: directory.appendingPathComponent("bench.sqlite").path, durability: durability)
+        self.init(directory: directory,
+                  store: try SQLiteJobStore(path: directory.appendingPathComponent("bench.sqlite").path, durability: durability))
+    }
+
+    private init(directory: URL, store: any JobStore) {
+        self.directory = directory
+        self.store = store
         ids = IDGenerator(clock: clock)
+    }
+
+    init(engine: BenchEngine) async throws {
+        switch engine {
+        case .sqlite(let durability):
+            try self.init(durability: durability)
+        case .postgres(let url):
+            let store = try await PostgresJobStore(url: url)
+            try await store.removeEverything()
+            self.init(directory: FileManager.default.temporaryDirectory.appendingPathComponent("atelier-bench-\(UUID().uuidString)"),
+                      store: store)
+        }
     }
 
     /// Runs the store's housekeeping every second, as the maintenance service does in production.

@@ -5,8 +5,8 @@ import Foundation
 /// (b) How long a job waits from the producer's enqueue call until an idle worker holds its
 /// lease. The worker parks on the store's work signal, as the in-process pool does.
 public enum DispatchLatencyBenchmark {
-    public static func run(samples: Int, durability: SQLiteJobStore.Durability) async throws -> [BenchmarkResult] {
-        let bed = try BenchmarkBed(durability: durability)
+    public static func run(samples: Int, engine: BenchEngine) async throws -> [BenchmarkResult] {
+        let bed = try await BenchmarkBed(engine: engine)
         let housekeeping = bed.startHousekeeping()
         defer { housekeeping.cancel(); bed.remove() }
         let creator = try await bed.makeCreators(1)[0]
@@ -37,7 +37,7 @@ public enum DispatchLatencyBenchmark {
         try await worker.value
         let latencies = await stamps.latenciesInMilliseconds()
         let p50 = percentile(latencies, 50), p99 = percentile(latencies, 99)
-        let label = "b) dispatch latency, idle worker, \(samples) jobs, durability \(durability.rawValue)"
+        let label = "b) dispatch latency, idle worker, \(samples) jobs, \(engine.label)"
         return [
             BenchmarkResult(name: "\(label): p50", value: p50, unit: "ms", target: "≤ 1 ms", isMet: p50 <= 1),
             BenchmarkResult(name: "\(label): p99", value: p99, unit: "ms", target: "≤ 5 ms", isMet: p99 <= 5),

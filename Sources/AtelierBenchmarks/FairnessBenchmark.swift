@@ -5,8 +5,8 @@ import Foundation
 /// (c) Fairness under a flood, with one worker running 5 ms jobs, and weighted shares among
 /// three flooding creators.
 public enum FairnessBenchmark {
-    public static func flood(durability: SQLiteJobStore.Durability, floodSize: Int = 10_000) async throws -> [BenchmarkResult] {
-        let bed = try BenchmarkBed(durability: durability)
+    public static func flood(engine: BenchEngine, floodSize: Int = 10_000) async throws -> [BenchmarkResult] {
+        let bed = try await BenchmarkBed(engine: engine)
         let housekeeping = bed.startHousekeeping()
         defer { housekeeping.cancel(); bed.remove() }
         let creators = try await bed.makeCreators(5)
@@ -49,8 +49,8 @@ public enum FairnessBenchmark {
         ]
     }
 
-    public static func weightedShares(durability: SQLiteJobStore.Durability, dispatches: Int = 7_000) async throws -> [BenchmarkResult] {
-        let bed = try BenchmarkBed(durability: durability)
+    public static func weightedShares(engine: BenchEngine, dispatches: Int = 7_000) async throws -> [BenchmarkResult] {
+        let bed = try await BenchmarkBed(engine: engine)
         let housekeeping = bed.startHousekeeping()
         defer { housekeeping.cancel(); bed.remove() }
         let weights = [1, 2, 4]

@@ -5,9 +5,9 @@ import Foundation
 /// (a) No-op jobs end to end through the store: a producer queues in batches while two worker
 /// tasks lease and complete in batches, until every job has completed.
 public enum ThroughputBenchmark {
-    public static func run(jobs total: Int, durability: SQLiteJobStore.Durability,
+    public static func run(jobs total: Int, engine: BenchEngine,
                            maximumBacklog: Int = 20_000) async throws -> [BenchmarkResult] {
-        let bed = try BenchmarkBed(durability: durability)
+        let bed = try await BenchmarkBed(engine: engine)
         let housekeeping = bed.startHousekeeping()
         defer { housekeeping.cancel(); bed.remove() }
         let creators = try await bed.makeCreators(10)
@@ -60,7 +60,7 @@ public enum ThroughputBenchmark {
             }
         }
         return [BenchmarkResult(
-            name: "a) no-op jobs end to end, 2 workers, \(total) jobs, durability \(durability.rawValue)",
+            name: "a) no-op jobs end to end, 2 workers, \(total) jobs, \(engine.label)",
             value: Double(total) / seconds, unit: "jobs/s", target: "≥ 20,000 jobs/s",
             isMet: Double(total) / seconds >= 20_000)]
     }
@@ -74,8 +74,8 @@ actor Completed {
 
 extension ThroughputBenchmark {
     /// Where the single writer's time goes: each phase alone, on one task, in µs per job.
-    public static func phases(jobs total: Int, durability: SQLiteJobStore.Durability) async throws -> [BenchmarkResult] {
-        let bed = try BenchmarkBed(durability: durability)
+    public static func phases(jobs total: Int, engine: BenchEngine) async throws -> [BenchmarkResult] {
+        let bed = try await BenchmarkBed(engine: engine)
         defer { bed.remove() }
         let creators = try await bed.makeCreators(10)
         let store = bed.store

@@ -20,19 +20,23 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Jobs in the throughput benchmark (default 200,000; 20,000 with --quick).")
     var jobs: Int?
 
+    @Option(help: "Run throughput, phases, latency and fairness on this PostgreSQL database instead (its tables are emptied!).")
+    var database: String?
+
     @Flag(help: "Smaller sizes, for a quick check that the benchmarks run.")
     var quick = false
 
     func run() async throws {
         let selected = Set(only.split(separator: ",").map(String.init))
-        let modes: [SQLiteJobStore.Durability]
-        switch durability {
-        case "both": modes = [.full, .normal]
+        let modes: [BenchEngine]
+        switch (database, durability) {
+        case (let url?, _): modes = [.postgres(url)]
+        case (nil, "both"): modes = [.sqlite(.full), .sqlite(.normal)]
         default:
             guard let mode = SQLiteJobStore.Durability(rawValue: durability) else {
                 throw ValidationError("--durability must be full, normal or both")
             }
-            modes = [mode]
+            modes = [.sqlite(mode)]
         }
         print("| benchmark | result | target | verdict |")
         print("|---|---|---|---|")
@@ -43,12 +47,12 @@ struct BenchCommand: AsyncParsableCommand {
             report(try RenderBenchmark.run(iterations: quick ? 4 : 20))
         }
         for mode in modes {
-            if selected.contains("throughput") { report(try await ThroughputBenchmark.run(jobs: jobs ?? (quick ? 20_000 : 200_000), durability: mode)) }
-            if selected.contains("phases") { report(try await ThroughputBenchmark.phases(jobs: jobs ?? 100_000, durability: mode)) }
-            if selected.contains("latency") { report(try await DispatchLatencyBenchmark.run(samples: quick ? 200 : 2_000, durability: mode)) }
+            if selected.contains("throughput") { report(try await ThroughputBenchmark.run(jobs: jobs ?? (quick ? 20_000 : 200_000), engine: mode)) }
+            if selected.contains("phases") { report(try await ThroughputBenchmark.phases(jobs: jobs ?? 100_000, engine: mode)) }
+            if selected.contains("latency") { report(try await DispatchLatencyBenchmark.run(samples: quick ? 200 : 2_000, engine: mode)) }
             if selected.contains("fairness") {
-                report(try await FairnessBenchmark.flood(durability: mode))
-                report(try await FairnessBenchmark.weightedShares(durability: mode))
+                report(try await FairnessBenchmark.flood(engine: mode))
+                report(try await FairnessBenchmark.weightedShares(engine: mode))
             }
         }
         if selected.contains("backlog") {

@@ -55,6 +55,21 @@ public final class PostgresJobStore: JobStore {
         return (applied, PostgresSchema.migrations.map(\.version).max() ?? 0)
     }
 
+    /// Deletes every creator, job, worker and key (the schema stays). For benchmarks that need
+    /// an empty database; never called by the server.
+    public func removeEverything() async throws {
+        try await transaction { connection in
+            var tables: [String] = []
+            for try await name in try await connection.query(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'atelier_migrations'",
+                logger: self.logger).decode(String.self) {
+                tables.append("\"\(name)\"")
+            }
+            guard !tables.isEmpty else { return }
+            try await connection.query(PostgresQuery(unsafeSQL: "TRUNCATE \(tables.joined(separator: ", ")) CASCADE"), logger: self.logger)
+        }
+    }
+
     /// Closes the connection pool and the listener. The store is unusable afterwards.
     public func shutdown() async {
         await notifier.shutdown()
