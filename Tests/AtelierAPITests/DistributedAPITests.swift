@@ -52,6 +52,7 @@ struct DistributedAPITests {
             let reader = Task {
                 for try await event in try client.events(of: submitted.id) { try await log.append(event.event, event.data) }
             }
+            defer { reader.cancel() }
             let done = try await aliceOnA.waitForJob(submitted.id) { $0.status == .succeeded }
             try await within(.seconds(30), "the event stream on node B to end") { try await reader.value }
             #expect(await log.names.last == "job.succeeded")

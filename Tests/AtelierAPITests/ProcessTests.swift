@@ -41,7 +41,7 @@ struct ProcessTests {
 
     @Test("a remote worker killed with SIGKILL mid-job loses nothing: the job completes exactly once")
     func killedWorkerLosesNothing() async throws {
-        try await withServer(leaseDuration: 2) { server in
+        try await withServer(leaseDuration: 3) { server in
             let (alice, _) = try await server.creator()
             let (_, worker) = try await server.worker()
             let environment = ["ATELIER_API_KEY": worker.apiKey ?? ""]

@@ -141,6 +141,8 @@ public final class ThrowawayPostgres: Sendable {
         let options = [
             "-p \(port)", "-c listen_addresses=127.0.0.1", "-c unix_socket_directories=\(directory.path)",
             "-c max_connections=500", "-c fsync=on", "-c shared_buffers=64MB",
+            // server.log then explains a slow test: lock waits and statements over a second.
+            "-c log_lock_waits=on", "-c log_min_duration_statement=1000",
         ].joined(separator: " ")
         try run(bin.appendingPathComponent("pg_ctl").path, [
             "-D", dataDirectory.path, "-l", directory.appendingPathComponent("server.log").path,
@@ -175,8 +177,17 @@ public final class ThrowawayPostgres: Sendable {
         return nil
     }
 
+    /// A port that is free now and outside the kernel's ephemeral range (32768–60999 by
+    /// default), so that no client connection of a busy test run takes it as its source port
+    /// before the server binds it, or while a crashed server is down before its restart.
     private static func freePort() throws -> Int {
         let group = MultiThreadedEventLoopGroup.singleton
+        for _ in 0..<100 {
+            let candidate = Int.random(in: 15_000..<32_000)
+            guard let channel = try? ServerBootstrap(group: group).bind(host: "127.0.0.1", port: candidate).wait() else { continue }
+            try channel.close().wait()
+            return candidate
+        }
         let channel = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
         let port = channel.localAddress?.port ?? 0
         try channel.close().wait()

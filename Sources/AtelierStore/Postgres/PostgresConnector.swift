@@ -70,7 +70,8 @@ final class PostgresConnector: Sendable {
 
     /// Runs `body` on a pooled connection; `StoreError.unavailable` when there is none to be had.
     func withConnection<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T {
-        let (client, down) = state.withLock { ($0.pool.client, $0.down) }
+        let (client, down, closed) = state.withLock { ($0.pool.client, $0.down, $0.closed) }
+        if closed { throw Self.closed() }
         if down { throw Self.unavailable("reconnecting") }
         let acquired = AcquiredFlag()
         do {
@@ -95,10 +96,25 @@ final class PostgresConnector: Sendable {
                 while !Task.isCancelled {
                     try? await Task.sleep(for: self.acquireTimeout)
                     if Task.isCancelled { return }
-                    let replaced = self.state.withLock { $0.pool.client !== client }
+                    let (replaced, closed) = self.state.withLock { ($0.pool.client !== client, $0.closed) }
+                    // A call caught by the shutdown may wait on a pool that no longer runs.
+                    if closed {
+                        await race.finish(.failure(Self.closed()))
+                        work.cancel()
+                        return
+                    }
                     if acquired.isSet && !replaced {
-                        self.logger.warning("a database call has been running for \(started.duration(to: .now))")
-                        continue
+                        // A long call is usually a lock wait; but one on a connection whose
+                        // server has gone away may never hear back, so it is given up when the
+                        // server does not answer a probe either.
+                        if await self.recentlyReachable() {
+                            self.logger.warning("a database call has been running for \(started.duration(to: .now))",
+                                                metadata: ["database": "\(self.url.database)", "port": "\(self.url.port)"])
+                            continue
+                        }
+                        await race.finish(.failure(Self.unavailable("the server stopped answering during the call")))
+                        work.cancel()
+                        return
                     }
                     // A call on a pool that was replaced (the server went away under it) can
                     // never succeed, whether or not it got a connection: give up on it.
@@ -182,6 +198,10 @@ final class PostgresConnector: Sendable {
     }
 
     // MARK: Classifying errors
+
+    static func closed() -> StoreError {
+        StoreError(.unavailable, "the store is shut down")
+    }
 
     static func unavailable(_ detail: String) -> StoreError {
         StoreError(.unavailable, "the database cannot be reached (\(detail)); try again shortly")

@@ -16,14 +16,16 @@ final class TestServer: Sendable {
     let url: String
     let dataDirectory: URL
     private let task: Task<Void, any Error>
+    private let lifecycle: RecordedLog
 
     static let adminKey = "atl_admin_test0000000000000000000000000000"
 
-    private init(server: AtelierServer, url: String, dataDirectory: URL, task: Task<Void, any Error>) {
+    private init(server: AtelierServer, url: String, dataDirectory: URL, task: Task<Void, any Error>, lifecycle: RecordedLog) {
         self.server = server
         self.url = url
         self.dataDirectory = dataDirectory
         self.task = task
+        self.lifecycle = lifecycle
     }
 
     /// Starts a server; `workers: 0` leaves all work to remote workers (or none).
@@ -38,19 +40,32 @@ final class TestServer: Sendable {
         let server = try await AtelierServer.open(configuration: configuration, logger: logger)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
         let services = server.makeServices { port in continuation.yield(port) }
+        // The service group's own log (which services it is waiting for) is kept, to explain a
+        // server that does not stop.
+        let lifecycle = RecordedLog()
+        var groupLogger = Logger(label: "service-group") { _ in lifecycle }
+        groupLogger.logLevel = .debug
         let task = Task {
             // As `AtelierServer.run`, minus the signal handlers: tests cancel instead.
-            let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) }, logger: logger))
+            let traced = services.map { TracedService(base: $0, log: groupLogger) }
+            let group = ServiceGroup(configuration: .init(services: traced.map { .init(service: $0) }, logger: groupLogger))
             try await group.run()
         }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw ClientError.transport("server did not start") }
-        return TestServer(server: server, url: "http://127.0.0.1:\(port)", dataDirectory: directory, task: task)
+        return TestServer(server: server, url: "http://127.0.0.1:\(port)", dataDirectory: directory, task: task, lifecycle: lifecycle)
     }
 
+    /// Cancels the server and waits for it to finish; a server that does not stop within 30 s
+    /// fails the test instead of hanging the run.
     func stop() async {
         task.cancel()
-        _ = try? await task.value
+        let task = self.task
+        do {
+            try await within(.seconds(30), "the server at \(url) to stop") { _ = try? await task.value }
+        } catch {
+            Issue.record("\(error); the service group said:\n\(lifecycle.lines.suffix(40).joined(separator: "\n"))")
+        }
         try? FileManager.default.removeItem(at: dataDirectory)
     }
 

@@ -1,6 +1,7 @@
 import AtelierBlobs
 import AtelierWire
 import Foundation
+import Synchronization
 import Testing
 
 /// The worker protocol spoken by hand, one call at a time, so tests can interleave it with
@@ -76,19 +77,51 @@ actor EventLog {
 }
 
 /// Runs `body`, failing with a clear message instead of hanging when it takes longer than `limit`.
+/// The body runs as its own task and is cancelled, not awaited, when time runs out: a body that
+/// ignores cancellation (awaiting another task's value, say) cannot hold the test up.
 func within<T: Sendable>(_ limit: Duration, _ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
+    let outcome = FirstOutcome<T>()
+    let work = Task { outcome.finish(await Result(catching: body)) }
+    let timer = Task {
+        try? await Task.sleep(for: limit)
+        outcome.finish(.failure(TimedOut(what: what)))
+    }
+    defer {
+        work.cancel()
+        timer.cancel()
+    }
+    return try await outcome.value()
+}
+
+/// The first of several outcomes, handed to one waiter; later ones are dropped.
+private final class FirstOutcome<T: Sendable>: Sendable {
+    private let state = Mutex<(result: Result<T, any Error>?, waiter: CheckedContinuation<T, any Error>?)>((nil, nil))
+
+    func finish(_ result: Result<T, any Error>) {
+        let waiter = state.withLock { state -> CheckedContinuation<T, any Error>? in
+            guard state.result == nil else { return nil }
+            state.result = result
+            defer { state.waiter = nil }
+            return state.waiter
         }
-        guard let first = try await group.next(), let value = first else {
-            group.cancelAll()
-            throw TimedOut(what: what)
+        waiter?.resume(with: result)
+    }
+
+    func value() async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            let ready = state.withLock { state -> Result<T, any Error>? in
+                if let result = state.result { return result }
+                state.waiter = continuation
+                return nil
+            }
+            if let ready { continuation.resume(with: ready) }
         }
-        group.cancelAll()
-        return value
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }
 
