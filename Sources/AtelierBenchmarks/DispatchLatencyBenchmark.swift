@@ -12,6 +12,10 @@ public enum DispatchLatencyBenchmark {
         let creator = try await bed.makeCreators(1)[0]
         let store = bed.store
         let stamps = LatencyStamps()
+        // The worker says when it has finished a job; the next one is queued only then (and
+        // 2 ms later), so every sample finds the worker idle and parked, whatever its speed.
+        let (idle, idleContinuation) = AsyncStream.makeStream(of: Void.self)
+        idleContinuation.yield()
         let worker = Task {
             let request = bed.leaseRequest(worker: "idle", limit: 1)
             var seen = 0
@@ -22,13 +26,16 @@ public enum DispatchLatencyBenchmark {
                     await stamps.leased(lease.job.id, at: ContinuousClock.now)
                     _ = try await store.complete([Completion(token: lease.token)], now: bed.clock.now)
                     seen += 1
+                    idleContinuation.yield()
                 } else {
                     await store.workSignal.wait(ticket, timeout: .seconds(1))
                 }
             }
         }
+        var idleSignals = idle.makeAsyncIterator()
         for _ in 0..<samples {
-            // Let the worker go idle and park before each job arrives.
+            // Let the worker finish the last job, go idle and park before each job arrives.
+            await idleSignals.next()
             try await Task.sleep(for: .milliseconds(2))
             let job = bed.job(creator)
             await stamps.queued(job.id, at: ContinuousClock.now)

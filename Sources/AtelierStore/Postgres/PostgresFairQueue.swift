@@ -24,22 +24,59 @@ enum PostgresFairQueue {
     static func markReady(_ connection: PostgresConnection, pool: PoolName, creator: CreatorID, count: Int,
                           logger: Logger) async throws {
         guard count > 0 else { return }
-        let bounds = try await connection.query("""
-            SELECT MIN(pass) FILTER (WHERE ready > 0), MAX(pass) FROM fair_queues WHERE pool = \(pool.rawValue)
-            """, logger: logger).collect().first.map(PostgresColumns.init)
-        let floor = FairShare.poolFloor(minimumWaitingPass: bounds?.integer(0), maximumPass: bounds?.integer(1))
-        // A new row, or an idle one, takes activationPass(previous, floor); a waiting one keeps
-        // its place and only counts more jobs.
-        try await connection.query("""
-            INSERT INTO fair_queues (pool, creator_id, pass, activation, ready)
-            VALUES (\(pool.rawValue), \(creator.rawValue), \(FairShare.activationPass(previous: nil, floor: floor)),
-                    nextval('fair_queue_activation'), \(Int64(count)))
-            ON CONFLICT (pool, creator_id) DO UPDATE SET
-                pass = CASE WHEN fair_queues.ready > 0 THEN fair_queues.pass
-                            ELSE GREATEST(fair_queues.pass, excluded.pass) END,
-                activation = CASE WHEN fair_queues.ready > 0 THEN fair_queues.activation ELSE excluded.activation END,
-                ready = fair_queues.ready + excluded.ready
-            """, logger: logger)
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 1024, interpolationCount: 5)
+        sql.appendLiteral("WITH ")
+        appendMarkReady([(QueueKey(pool: pool, creator: creator), count)], to: &sql)
+        sql.appendLiteral(" SELECT count(*) FROM ready")
+        _ = try await connection.query(PostgresQuery(stringInterpolation: sql), logger: logger).collect()
+    }
+
+    /// Appends two common table expressions, `floors` and `ready`, that record ready jobs for
+    /// several queues in one statement (so `enqueue` can insert its jobs in the same one).
+    ///
+    /// This is `FairShare` in SQL: a queue that was empty (or is new) takes
+    /// `activationPass(previous, poolFloor(minimum waiting pass, maximum pass))`; a waiting one
+    /// keeps its pass and place and only counts more jobs. Every floor comes from the statement's
+    /// snapshot; that equals computing them one queue at a time, because a queue that becomes
+    /// ready joins at or above its pool's floor and so never lowers it. Activations are drawn in
+    /// the order the queues are given (first arrival first, as `FairShare` breaks ties); rows are
+    /// upserted in (pool, creator) order, the order every multi-row locker here uses, so
+    /// concurrent statements cannot deadlock on them.
+    static func appendMarkReady(_ counts: [(QueueKey, Int)], to sql: inout PostgresQuery.StringInterpolation) {
+        let counts = counts.filter { $0.1 > 0 }
+        sql.appendLiteral("""
+            floors AS (
+                SELECT pool, COALESCE(MIN(pass) FILTER (WHERE ready > 0), MAX(pass)) AS floor
+                FROM fair_queues WHERE pool = ANY(
+            """)
+        sql.appendInterpolation(Array(Set(counts.map(\.0.pool.rawValue))).sorted())
+        sql.appendLiteral("""
+            ::text[]) GROUP BY pool
+            ), arrivals AS MATERIALIZED (
+                SELECT u.pool, u.creator_id, u.n, nextval('fair_queue_activation') AS activation
+                FROM UNNEST(
+            """)
+        sql.appendInterpolation(counts.map(\.0.pool.rawValue))
+        sql.appendLiteral("::text[], ")
+        sql.appendInterpolation(counts.map(\.0.creator.rawValue))
+        sql.appendLiteral("::text[], ")
+        sql.appendInterpolation(counts.map { Int64($0.1) })
+        sql.appendLiteral("""
+            ::bigint[]) WITH ORDINALITY AS u(pool, creator_id, n, position)
+                ORDER BY u.position
+            ), ready AS (
+                INSERT INTO fair_queues (pool, creator_id, pass, activation, ready)
+                SELECT a.pool, a.creator_id, GREATEST(0, COALESCE(f.floor, 0)), a.activation, a.n
+                FROM arrivals a LEFT JOIN floors f ON f.pool = a.pool
+                ORDER BY a.pool, a.creator_id
+                ON CONFLICT (pool, creator_id) DO UPDATE SET
+                    pass = CASE WHEN fair_queues.ready > 0 THEN fair_queues.pass
+                                ELSE GREATEST(fair_queues.pass, excluded.pass) END,
+                    activation = CASE WHEN fair_queues.ready > 0 THEN fair_queues.activation ELSE excluded.activation END,
+                    ready = fair_queues.ready + excluded.ready
+                RETURNING 1
+            )
+            """)
     }
 
     /// Records that one ready job of a creator left the queue without being dispatched.

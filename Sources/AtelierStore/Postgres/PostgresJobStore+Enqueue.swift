@@ -9,16 +9,29 @@ extension PostgresJobStore {
         for job in jobs { try StoreArguments.check(job) }
         let logger = self.logger
         let outcomes: [EnqueueOutcome]
+        // A batch with nothing to look up first (no idempotency key, no parent) is one statement
+        // and one round trip; the others read, then write, in one transaction.
+        let plain = jobs.allSatisfy { $0.idempotencyKey == nil && $0.parentID == nil }
         do {
-            outcomes = try await transaction { connection in
-                try await Self.enqueue(connection, jobs, now: now, logger: logger)
+            if plain {
+                let micros = StoredRows.micros(now)
+                try await statement { connection in try await Self.insert(connection, jobs, now: micros, logger: logger) }
+                outcomes = jobs.map { .created(Job(queued: $0, at: StoredRows.date(micros))) }
+            } else {
+                outcomes = try await transaction { connection in
+                    try await Self.enqueue(connection, jobs, now: now, logger: logger)
+                }
             }
-        } catch where Self.isUniqueViolation(error) {
+        } catch where !plain && Self.isUniqueViolation(error) {
             // Another transaction committed the same idempotency key while this one ran; now
             // that it is visible, the second run answers with the existing job (or the conflict).
             outcomes = try await transaction { connection in
                 try await Self.enqueue(connection, jobs, now: now, logger: logger)
             }
+        } catch where Self.isForeignKeyViolation(error) {
+            // The plain path lets the foreign key find an unknown creator; say which one.
+            try await checkCreatorsExist(jobs)
+            throw error
         }
         let pools = Set(outcomes.compactMap { outcome -> PoolName? in
             if case .created(let job) = outcome { return job.pool }
@@ -28,6 +41,22 @@ extension PostgresJobStore {
         return outcomes
     }
 
+    private func checkCreatorsExist(_ jobs: [NewJob]) async throws {
+        let logger = self.logger
+        try await connection { connection in try await Self.checkCreatorsExist(connection, jobs, logger: logger) }
+    }
+
+    private static func checkCreatorsExist(_ connection: PostgresConnection, _ jobs: [NewJob], logger: Logger) async throws {
+        let creators = Array(Set(jobs.map(\.creatorID.rawValue)))
+        let known = try await connection.query(
+            "SELECT id FROM creators WHERE id = ANY(\(creators))", logger: logger
+        ).collect().compactMap { PostgresColumns($0).text(0) }
+        if let unknown = creators.first(where: { !known.contains($0) }) {
+            throw StoreError(.unknownCreator, "no creator has id \(unknown)")
+        }
+    }
+
+    /// Looks up what must be read first (parents, idempotency keys), then inserts what is new.
     private static func enqueue(_ connection: PostgresConnection, _ jobs: [NewJob], now: Date,
                                 logger: Logger) async throws -> [EnqueueOutcome] {
         let nowMicros = StoredRows.micros(now)
@@ -37,16 +66,7 @@ extension PostgresJobStore {
         inserted.reserveCapacity(jobs.count)
         // Idempotency keys first used earlier in this same batch, per creator.
         var batchKeys: [QueueKeyedIdempotency: NewJob] = [:]
-        var readyOrder: [QueueKey] = []
-        var readyCounts: [QueueKey: Int] = [:]
-
-        let creators = Array(Set(jobs.map(\.creatorID.rawValue)))
-        let known = try await connection.query(
-            "SELECT id FROM creators WHERE id = ANY(\(creators))", logger: logger
-        ).collect().compactMap { PostgresColumns($0).text(0) }
-        if let unknown = creators.first(where: { !known.contains($0) }) {
-            throw StoreError(.unknownCreator, "no creator has id \(unknown)")
-        }
+        try await checkCreatorsExist(connection, jobs, logger: logger)
         for new in jobs {
             if let parent = new.parentID {
                 // A parent must belong to the same creator: ids of other tenants do not exist here.
@@ -79,33 +99,50 @@ extension PostgresJobStore {
             }
             inserted.append(new)
             outcomes.append(.created(Job(queued: new, at: StoredRows.date(nowMicros))))
-            let queue = QueueKey(pool: new.pool, creator: new.creatorID)
-            if readyCounts[queue] == nil { readyOrder.append(queue) }
-            readyCounts[queue, default: 0] += 1
         }
-        if !inserted.isEmpty {
-            // One statement for the whole batch: the rows travel as one JSON array.
-            let rows = try String(decoding: JSONEncoder().encode(inserted.map { InsertedJob($0, at: nowMicros) }),
-                                  as: UTF8.self)
-            try await connection.query("""
+        try await insert(connection, inserted, now: nowMicros, logger: logger)
+        return outcomes
+    }
+
+    /// Inserts the jobs and records them as ready in their creators' fair queues, in one
+    /// statement: the rows travel as one JSON array.
+    private static func insert(_ connection: PostgresConnection, _ jobs: [NewJob], now: Int64, logger: Logger) async throws {
+        guard !jobs.isEmpty else { return }
+        // Queues in order of first arrival: that order breaks ties between creators that
+        // become ready together.
+        var arrivals: [QueueKey] = []
+        var counts: [QueueKey: Int] = [:]
+        for job in jobs {
+            let queue = QueueKey(pool: job.pool, creator: job.creatorID)
+            if counts[queue] == nil { arrivals.append(queue) }
+            counts[queue, default: 0] += 1
+        }
+        let rows = try String(decoding: JSONEncoder().encode(jobs.map { InsertedJob($0, at: now) }), as: UTF8.self)
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 5)
+        sql.appendLiteral("""
+            WITH inserted AS (
                 INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
                     format, frames, fps, steps, priority, cost, state, max_attempts, created_at, available_at,
                     parent_id, idempotency_key, request_fingerprint)
                 SELECT id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
                     format, frames, fps, steps, priority, cost, 'queued', max_attempts, created_at, created_at,
                     parent_id, idempotency_key, request_fingerprint
-                FROM jsonb_to_recordset(\(rows)::jsonb) AS x(id text, creator_id text, kind text, pool text, model text,
+                FROM jsonb_to_recordset(
+            """)
+        sql.appendInterpolation(rows)
+        sql.appendLiteral("""
+            ::jsonb) AS x(id text, creator_id text, kind text, pool text, model text,
                     prompt text, negative_prompt text, width bigint, height bigint, seed bigint, format text,
                     frames bigint, fps bigint, steps bigint, priority bigint, cost bigint, max_attempts bigint,
                     created_at bigint, parent_id text, idempotency_key text, request_fingerprint text)
-                """, logger: logger)
-        }
-        try await PostgresFairQueue.lock(connection, readyOrder, logger: logger)
-        for queue in readyOrder {
-            try await PostgresFairQueue.markReady(connection, pool: queue.pool, creator: queue.creator,
-                                                  count: readyCounts[queue]!, logger: logger)
-        }
-        return outcomes
+                RETURNING 1
+            ),
+            """)
+        PostgresFairQueue.appendMarkReady(arrivals.map { ($0, counts[$0]!) }, to: &sql)
+        sql.appendLiteral(" SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM ready)")
+        // Collected: a statement that returns rows reports its errors (a foreign key, say) only
+        // to whoever reads them.
+        _ = try await connection.query(PostgresQuery(stringInterpolation: sql), logger: logger).collect()
     }
 }
 

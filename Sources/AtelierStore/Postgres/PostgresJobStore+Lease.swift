@@ -23,12 +23,24 @@ extension PostgresJobStore {
         let plan = try await planner.plan()
         guard !plan.jobs.isEmpty else { return [] }
         let ids = plan.jobs.map(\.jobID)
+        let creators = plan.creators.map(\.0.rawValue)
+        let passes = plan.creators.map(\.pass)
+        let served = plan.creators.map { Int64($0.served) }
+        // The jobs and their creators' fair-queue rows (locked by the planner) in one statement.
         let rows = try await connection.query("""
-            UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
-                started_at = COALESCE(started_at, \(StoredRows.micros(now))), lease_holder = \(request.worker.rawValue),
-                lease_expires_at = \(StoredRows.micros(now.addingTimeInterval(request.leaseDuration)))
-            WHERE id = ANY(\(ids)) AND state = 'queued'
-            RETURNING \(unescaped: StoredRows.jobColumns)
+            WITH leased AS (
+                UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
+                    started_at = COALESCE(started_at, \(StoredRows.micros(now))), lease_holder = \(request.worker.rawValue),
+                    lease_expires_at = \(StoredRows.micros(now.addingTimeInterval(request.leaseDuration)))
+                WHERE id = ANY(\(ids)) AND state = 'queued'
+                RETURNING \(unescaped: StoredRows.jobColumns)
+            ), charged AS (
+                UPDATE fair_queues q SET pass = u.pass, ready = q.ready - u.served
+                FROM UNNEST(\(creators)::text[], \(passes)::bigint[], \(served)::bigint[]) AS u(creator_id, pass, served)
+                WHERE q.pool = \(request.pool.rawValue) AND q.creator_id = u.creator_id
+                RETURNING 1
+            )
+            SELECT * FROM leased
             """, logger: logger).collect()
         var leased: [String: Lease] = [:]
         leased.reserveCapacity(rows.count)
@@ -37,18 +49,11 @@ extension PostgresJobStore {
             leased[job.id.rawValue] = Lease(job: job, token: LeaseToken(jobID: job.id, fence: fence))
         }
         // Every planned job is still queued: its creator's row is locked by this transaction, and
-        // whoever else changes a queued job (cancel) takes that lock first.
+        // whoever else changes a queued job (cancel) takes that lock first. (Were one not, the
+        // throw rolls the fair-queue charge back with it.)
         guard leased.count == ids.count else {
             throw StoreError(.invalidArgument, "a planned job left the queue during dispatch; the lease was not taken")
         }
-        let creators = plan.creators.map(\.0.rawValue)
-        let passes = plan.creators.map(\.pass)
-        let served = plan.creators.map { Int64($0.served) }
-        try await connection.query("""
-            UPDATE fair_queues q SET pass = u.pass, ready = q.ready - u.served
-            FROM UNNEST(\(creators)::text[], \(passes)::bigint[], \(served)::bigint[]) AS u(creator_id, pass, served)
-            WHERE q.pool = \(request.pool.rawValue) AND q.creator_id = u.creator_id
-            """, logger: logger)
         return ids.compactMap { leased[$0] }
     }
 

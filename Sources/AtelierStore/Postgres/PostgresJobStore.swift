@@ -90,24 +90,37 @@ public final class PostgresJobStore: JobStore {
     /// failure, which PostgreSQL resolves by aborting one side, is retried a few times.
     func transaction<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T {
         let logger = self.logger
-        var attempt = 0
-        while true {
-            attempt += 1
-            do {
-                return try await connection { connection in
-                    try await connection.query("BEGIN", logger: logger)
-                    do {
-                        let result = try await body(connection)
-                        try await connection.query("COMMIT", logger: logger)
-                        return result
-                    } catch {
-                        _ = try? await connection.query("ROLLBACK", logger: logger)
-                        throw error
-                    }
+        return try await retryingTransient {
+            try await self.connection { connection in
+                try await connection.query("BEGIN", logger: logger)
+                do {
+                    let result = try await body(connection)
+                    try await connection.query("COMMIT", logger: logger)
+                    return result
+                } catch {
+                    _ = try? await connection.query("ROLLBACK", logger: logger)
+                    throw error
                 }
-            } catch let error as PSQLError where attempt < 4 && Self.isTransient(error) {
+            }
+        }
+    }
+
+    /// Runs `body`, which must send exactly one statement (PostgreSQL makes it a transaction of
+    /// its own): `transaction` without the BEGIN and COMMIT round trips.
+    func statement<T: Sendable>(_ body: @Sendable @escaping (PostgresConnection) async throws -> T) async throws -> T {
+        try await retryingTransient { try await self.connection(body) }
+    }
+
+    /// Runs `attempt` again (up to four times in all) when PostgreSQL aborted it to resolve a
+    /// deadlock or a serialisation failure.
+    private func retryingTransient<T: Sendable>(_ attempt: () async throws -> T) async throws -> T {
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                return try await attempt()
+            } catch let error as PSQLError where attempts < 4 && Self.isTransient(error) {
                 logger.debug("retrying a transaction after \(error.serverInfo?[.sqlState] ?? "?")")
-                continue
             }
         }
     }
@@ -137,6 +150,11 @@ public final class PostgresJobStore: JobStore {
     /// unique_violation
     static func isUniqueViolation(_ error: any Error) -> Bool {
         sqlState(error) == "23505"
+    }
+
+    /// foreign_key_violation
+    static func isForeignKeyViolation(_ error: any Error) -> Bool {
+        sqlState(error) == "23503"
     }
 
     // MARK: Creators, workers and keys
