@@ -185,6 +185,40 @@ import Testing
         #expect(outcomes.filter { $0 == .leaseLost }.count == all.count)
     }
 
+    /// Many dispatchers on one creator: on PostgreSQL a dispatcher can read jobs in its snapshot
+    /// that another one leases just before this one locks the creator, so its plan goes stale
+    /// and must be made again, never fail the call or lease a job twice.
+    @Test(arguments: StoreEngine.all)
+    func dispatchersRacingForOneCreatorNeverFailOrLeaseTwice(engine: StoreEngine) async throws {
+        let h = try await StoreHarness(engine)
+        let creator = try await h.makeCreator("solo")
+        var all: Set<JobID> = []
+        for _ in 0..<4 { all.formUnion(try await h.enqueue((0..<200).map { _ in h.newJob(creator) }).map(\.id)) }
+        let store = h.store
+        let now = h.clock.now
+        let leases = try await withThrowingTaskGroup(of: [Lease].self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var mine: [Lease] = []
+                    var emptyInARow = 0
+                    // SKIP LOCKED may answer "nothing" while another dispatcher holds the
+                    // creator; only a few empty answers in a row mean the queue is drained.
+                    while emptyInARow < 20 {
+                        let batch = try await store.leaseJobs(
+                            LeaseRequest(pool: .image, worker: WorkerID(rawValue: "w\(worker)")!, models: [.builtin], limit: 3),
+                            now: now)
+                        if batch.isEmpty { emptyInARow += 1; await Task.yield() } else { emptyInARow = 0 }
+                        mine += batch
+                    }
+                    return mine
+                }
+            }
+            return try await group.reduce(into: []) { $0 += $1 }
+        }
+        #expect(leases.count == all.count)
+        #expect(Set(leases.map(\.job.id)) == all)
+    }
+
     @Test(arguments: StoreEngine.all)
     func queueingRingsTheWorkSignal(engine: StoreEngine) async throws {
         let h = try await StoreHarness(engine)

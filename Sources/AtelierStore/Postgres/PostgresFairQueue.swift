@@ -43,7 +43,8 @@ enum PostgresFairQueue {
     /// upserted in (pool, creator) order, the order every multi-row locker here uses, so
     /// concurrent statements cannot deadlock on them.
     static func appendMarkReady(_ counts: [(QueueKey, Int)], to sql: inout PostgresQuery.StringInterpolation) {
-        let counts = counts.filter { $0.1 > 0 }
+        // Empty queues are left out by the SQL (`n > 0`), not here, so that the statement's
+        // text never depends on the values.
         sql.appendLiteral("""
             floors AS (
                 SELECT pool, COALESCE(MIN(pass) FILTER (WHERE ready > 0), MAX(pass)) AS floor
@@ -63,6 +64,7 @@ enum PostgresFairQueue {
         sql.appendInterpolation(counts.map { Int64($0.1) })
         sql.appendLiteral("""
             ::bigint[]) WITH ORDINALITY AS u(pool, creator_id, n, position)
+                WHERE u.n > 0
                 ORDER BY u.position
             ), ready AS (
                 INSERT INTO fair_queues (pool, creator_id, pass, activation, ready)

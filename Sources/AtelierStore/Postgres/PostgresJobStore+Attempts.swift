@@ -43,13 +43,9 @@ extension PostgresJobStore {
                          logger: Logger) async throws -> [CompletionOutcome] {
         let ids = completions.map(\.token.jobID.rawValue)
         let fences = completions.map(\.token.fence)
-        let completed = Set(try await connection.query("""
-            UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = \(StoredRows.micros(now)),
-                lease_holder = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL
-            WHERE state = 'running'
-              AND (id, lease_fence) IN (SELECT * FROM UNNEST(\(ids)::text[], \(fences)::bigint[]))
-            RETURNING id
-            """, logger: logger).collect().compactMap { PostgresColumns($0).text(0) })
+        let completed = Set(try await connection.rows(
+            CompleteStatement(ids: ids, fences: fences, now: StoredRows.micros(now)), logger: logger
+        ).compactMap { PostgresColumns($0).text(0) })
         var outcomes: [CompletionOutcome] = []
         outcomes.reserveCapacity(completions.count)
         var recorded: Set<String> = []
@@ -167,5 +163,25 @@ extension PostgresJobStore {
                 error_message = COALESCE(\(error?.message), error_message)
             WHERE id = \(id.rawValue)
             """, logger: logger)
+    }
+}
+
+/// Marks the jobs whose (id, fence) still holds the current lease as succeeded; returns their ids.
+/// Prepared: it runs for every acknowledged batch.
+private struct CompleteStatement: PostgresPreparedQuery {
+    var ids: [String]
+    var fences: [Int64]
+    var now: Int64
+
+    static let example = CompleteStatement(ids: [], fences: [], now: 0)
+
+    var query: PostgresQuery {
+        """
+        UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = \(now)::bigint,
+            lease_holder = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL
+        WHERE state = 'running'
+          AND (id, lease_fence) IN (SELECT * FROM UNNEST(\(ids)::text[], \(fences)::bigint[]))
+        RETURNING id
+        """
     }
 }

@@ -118,6 +118,18 @@ extension PostgresJobStore {
             counts[queue, default: 0] += 1
         }
         let rows = try String(decoding: JSONEncoder().encode(jobs.map { InsertedJob($0, at: now) }), as: UTF8.self)
+        _ = try await connection.rows(EnqueueStatement(rows: rows, arrivals: arrivals.map { ($0, counts[$0]!) }), logger: logger)
+    }
+}
+
+/// `enqueue`'s jobs insert and fair-queue upsert, as data-modifying CTEs of one statement.
+private struct EnqueueStatement: PostgresPreparedQuery {
+    var rows: String
+    var arrivals: [(QueueKey, Int)]
+
+    static let example = EnqueueStatement(rows: "[]", arrivals: [])
+
+    var query: PostgresQuery {
         var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 5)
         sql.appendLiteral("""
             WITH inserted AS (
@@ -131,18 +143,16 @@ extension PostgresJobStore {
             """)
         sql.appendInterpolation(rows)
         sql.appendLiteral("""
-            ::jsonb) AS x(id text, creator_id text, kind text, pool text, model text,
+            ::text::jsonb) AS x(id text, creator_id text, kind text, pool text, model text,
                     prompt text, negative_prompt text, width bigint, height bigint, seed bigint, format text,
                     frames bigint, fps bigint, steps bigint, priority bigint, cost bigint, max_attempts bigint,
                     created_at bigint, parent_id text, idempotency_key text, request_fingerprint text)
                 RETURNING 1
             ),
             """)
-        PostgresFairQueue.appendMarkReady(arrivals.map { ($0, counts[$0]!) }, to: &sql)
+        PostgresFairQueue.appendMarkReady(arrivals, to: &sql)
         sql.appendLiteral(" SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM ready)")
-        // Collected: a statement that returns rows reports its errors (a foreign key, say) only
-        // to whoever reads them.
-        _ = try await connection.query(PostgresQuery(stringInterpolation: sql), logger: logger).collect()
+        return PostgresQuery(stringInterpolation: sql)
     }
 }
 

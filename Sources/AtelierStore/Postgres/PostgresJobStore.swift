@@ -111,8 +111,9 @@ public final class PostgresJobStore: JobStore {
         try await retryingTransient { try await self.connection(body) }
     }
 
-    /// Runs `attempt` again (up to four times in all) when PostgreSQL aborted it to resolve a
-    /// deadlock or a serialisation failure.
+    /// Runs `attempt` again when PostgreSQL aborted it to resolve a deadlock or a serialisation
+    /// failure (up to four times in all), or when a dispatch plan went stale under a concurrent
+    /// dispatcher (up to sixteen: each retry reads afresh, and the window is one statement wide).
     private func retryingTransient<T: Sendable>(_ attempt: () async throws -> T) async throws -> T {
         var attempts = 0
         while true {
@@ -121,6 +122,10 @@ public final class PostgresJobStore: JobStore {
                 return try await attempt()
             } catch let error as PSQLError where attempts < 4 && Self.isTransient(error) {
                 logger.debug("retrying a transaction after \(error.serverInfo?[.sqlState] ?? "?")")
+            } catch is StaleDispatchPlan where attempts < 16 {
+                logger.debug("planning a lease again: another dispatcher took a planned job")
+            } catch is StaleDispatchPlan {
+                throw StoreError(.unavailable, "dispatch kept colliding with other dispatchers; try again shortly")
             }
         }
     }

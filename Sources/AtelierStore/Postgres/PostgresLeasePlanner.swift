@@ -95,26 +95,9 @@ struct PostgresLeasePlanner {
         let page = min(64, max(8, limit + 1))
         let heads = min(64, limit)
         let after = boundary ?? (pass: Int64.min, activation: Int64.min)
-        let rows = try await connection.query("""
-            WITH c AS (
-                SELECT q.creator_id, q.pass, q.activation, q.ready
-                FROM fair_queues q
-                WHERE q.pool = \(pool.rawValue) AND q.ready > 0 AND (q.pass, q.activation) >= (\(after.pass), \(after.activation))
-                ORDER BY q.pass, q.activation
-                LIMIT \(Int64(page))
-                FOR UPDATE OF q SKIP LOCKED
-            )
-            SELECT c.creator_id, cr.weight, c.pass, c.activation, c.ready, h.id, h.cost, h.priority
-            FROM c JOIN creators cr ON cr.id = c.creator_id
-            LEFT JOIN LATERAL (
-                SELECT j.id, j.cost, j.priority FROM jobs j
-                WHERE j.pool = \(pool.rawValue) AND j.creator_id = c.creator_id AND j.state = 'queued'
-                  AND j.model = ANY(\(models))
-                ORDER BY j.priority DESC, j.id
-                LIMIT \(Int64(heads))
-            ) h ON true
-            ORDER BY c.pass, c.activation, h.priority DESC, h.id
-            """, logger: logger).collect()
+        let rows = try await connection.rows(CreatorPageStatement(
+            pool: pool.rawValue, afterPass: after.pass, afterActivation: after.activation, page: Int64(page),
+            models: models, heads: Int64(heads)), logger: logger)
         var pageLines: [CreatorLine] = []
         for row in rows {
             let columns = PostgresColumns(row)
@@ -165,5 +148,42 @@ struct PostgresLeasePlanner {
         }
         lines[index].headIndex = 0
         if lines[index].heads.count < Int(chunk) { lines[index].headsComplete = true }
+    }
+}
+
+/// The planner's page read: the next creators in (pass, activation) order, locked, each with its
+/// first head jobs. Prepared: it runs on every dispatch.
+private struct CreatorPageStatement: PostgresPreparedQuery {
+    var pool: String
+    var afterPass: Int64
+    var afterActivation: Int64
+    var page: Int64
+    var models: [String]
+    var heads: Int64
+
+    static let example = CreatorPageStatement(pool: "", afterPass: 0, afterActivation: 0, page: 1, models: [], heads: 1)
+
+    var query: PostgresQuery {
+        """
+        WITH c AS (
+            SELECT q.creator_id, q.pass, q.activation, q.ready
+            FROM fair_queues q
+            WHERE q.pool = \(pool)::text AND q.ready > 0
+              AND (q.pass, q.activation) >= (\(afterPass)::bigint, \(afterActivation)::bigint)
+            ORDER BY q.pass, q.activation
+            LIMIT \(page)::bigint
+            FOR UPDATE OF q SKIP LOCKED
+        )
+        SELECT c.creator_id, cr.weight, c.pass, c.activation, c.ready, h.id, h.cost, h.priority
+        FROM c JOIN creators cr ON cr.id = c.creator_id
+        LEFT JOIN LATERAL (
+            SELECT j.id, j.cost, j.priority FROM jobs j
+            WHERE j.pool = \(pool)::text AND j.creator_id = c.creator_id AND j.state = 'queued'
+              AND j.model = ANY(\(models)::text[])
+            ORDER BY j.priority DESC, j.id
+            LIMIT \(heads)::bigint
+        ) h ON true
+        ORDER BY c.pass, c.activation, h.priority DESC, h.id
+        """
     }
 }
