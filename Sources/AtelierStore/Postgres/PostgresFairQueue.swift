@@ -23,10 +23,16 @@ enum PostgresFairQueue {
     /// empty re-enters at the pool floor, so idle time earns it no credit.
     static func markReady(_ connection: PostgresConnection, pool: PoolName, creator: CreatorID, count: Int,
                           logger: Logger) async throws {
-        guard count > 0 else { return }
-        var sql = PostgresQuery.StringInterpolation(literalCapacity: 1024, interpolationCount: 5)
+        try await markReady(connection, [(QueueKey(pool: pool, creator: creator), count)], logger: logger)
+    }
+
+    /// Records ready jobs for several queues in one statement; `arrivals` in the order they
+    /// became ready (which breaks ties), each queue once.
+    static func markReady(_ connection: PostgresConnection, _ arrivals: [(QueueKey, Int)], logger: Logger) async throws {
+        guard arrivals.contains(where: { $0.1 > 0 }) else { return }
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 1024, interpolationCount: 4)
         sql.appendLiteral("WITH ")
-        appendMarkReady([(QueueKey(pool: pool, creator: creator), count)], to: &sql)
+        appendMarkReady(arrivals, to: &sql)
         sql.appendLiteral(" SELECT count(*) FROM ready")
         _ = try await connection.query(PostgresQuery(stringInterpolation: sql), logger: logger).collect()
     }

@@ -18,6 +18,10 @@ extension PostgresJobStore {
                 """, logger: logger).collect()
             var reclaimed: [ReclaimedLease] = []
             var readyPools: Set<PoolName> = []
+            // Requeued jobs per creator, in expiry order; their fair-queue rows are updated
+            // together at the end, in key order like every other writer of several of them.
+            var arrivals: [QueueKey] = []
+            var requeued: [QueueKey: Int] = [:]
             for row in expired {
                 let columns = PostgresColumns(row)
                 guard let id = columns.text(0).flatMap(JobID.init(rawValue:)) else { continue }
@@ -35,7 +39,9 @@ extension PostgresJobStore {
                         """, logger: logger)
                     let pool = PoolName(rawValue: columns.text(1) ?? "") ?? .image
                     let creator = CreatorID(rawValue: columns.text(2) ?? "") ?? CreatorID(rawValue: "invalid")!
-                    try await PostgresFairQueue.markReady(connection, pool: pool, creator: creator, count: 1, logger: logger)
+                    let queue = QueueKey(pool: pool, creator: creator)
+                    if requeued[queue] == nil { arrivals.append(queue) }
+                    requeued[queue, default: 0] += 1
                     readyPools.insert(pool)
                     reclaimed.append(ReclaimedLease(jobID: id, status: .queued))
                 } else {
@@ -44,6 +50,7 @@ extension PostgresJobStore {
                     reclaimed.append(ReclaimedLease(jobID: id, status: .failed))
                 }
             }
+            try await PostgresFairQueue.markReady(connection, arrivals.map { ($0, requeued[$0]!) }, logger: logger)
             return (reclaimed, readyPools)
         }
         for pool in pools { notifier.announce(pool) }
@@ -68,13 +75,9 @@ extension PostgresJobStore {
                 counts[QueueKey(pool: pool, creator: creator), default: 0] += 1
                 pools.append(pool)
             }
-            // Sorted: the lock order, and activation order independent of hash order.
+            // Sorted: activation order independent of hash order.
             let keys = counts.keys.sorted { ($0.pool, $0.creator) < ($1.pool, $1.creator) }
-            try await PostgresFairQueue.lock(connection, keys, logger: logger)
-            for key in keys {
-                try await PostgresFairQueue.markReady(connection, pool: key.pool, creator: key.creator,
-                                                      count: counts[key]!, logger: logger)
-            }
+            try await PostgresFairQueue.markReady(connection, keys.map { ($0, counts[$0]!) }, logger: logger)
             return pools
         }
         for pool in Set(pools) { notifier.announce(pool) }
