@@ -19,6 +19,9 @@ enum StoredRows {
         lease_expires_at, lease_fence
         """
 
+    /// How many columns `jobColumns` names (the index of a column selected after them).
+    static let jobColumnCount = jobColumns.split(separator: ",").count
+
     /// Index of `state` in `jobColumns`.
     static let stateColumn = 16
 
