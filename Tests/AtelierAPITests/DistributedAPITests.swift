@@ -12,7 +12,7 @@ import Testing
 @Suite("Distributed mode: PostgreSQL, S3 and many nodes")
 struct DistributedAPITests {
     /// Two nodes on one database and one bucket: node A runs the workers, node B none.
-    private func withTwoNodes(database: String? = nil, presign: Bool = false,
+    private func withTwoNodes(database: String? = nil, presign: Bool = false, workersOnA: Int = 2,
                               _ body: (TestServer, TestServer) async throws -> Void) async throws {
         let postgres = try await ThrowawayPostgres.shared()
         let url: String
@@ -26,7 +26,7 @@ struct DistributedAPITests {
             configuration.environment = s3.environment.merging(["ATELIER_S3_PRESIGN": presign ? "1" : "0"]) { $1 }
             configuration.signingKey = signing
         }
-        let a = try await TestServer.start(workers: 2, configure: configure)
+        let a = try await TestServer.start(workers: workersOnA, configure: configure)
         let b = try await TestServer.start(workers: 0, configure: configure)
         do {
             try await body(a, b)
@@ -66,13 +66,36 @@ struct DistributedAPITests {
             #expect(download.status == 200)
             #expect(SHA256Hex.digest(download.body) == artifact.sha256)
             #expect(download.body.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        }
+    }
 
-            // Cancelling through the node that did not take the submission.
+    /// No in-process workers here, so whether a job is queued or running is the test's to decide.
+    @Test("a cancel sent to one node ends a queued job at once and reaches a worker leasing through another")
+    func cancelCrossesNodes() async throws {
+        try await withTwoNodes(workersOnA: 0) { a, b in
+            let (aliceOnB, creator) = try await b.creator()
+            let aliceOnA = a.client(creator.apiKey)
+            let worker = try await a.workerCalls()
+
+            let running = try await aliceOnA.submit(smallImage("a lighthouse at dusk"))
+            let lease = try #require(try await worker.lease().first)
+            #expect(lease.job.id == running.id)
             let queued = try await aliceOnA.submit(smallImage("a second lighthouse"))
-            let cancel = try await aliceOnB.send(.POST, "/v1/jobs/\(queued.id)/cancel")
-            #expect(cancel.status == 200)
-            let final = try await aliceOnA.waitForJob(queued.id) { $0.status.isTerminal }
-            #expect(final.status == .canceled || final.status == .succeeded)
+
+            let cancelQueued = try await aliceOnB.send(.POST, "/v1/jobs/\(queued.id)/cancel")
+            #expect(cancelQueued.status == 200)
+            #expect(try cancelQueued.decode(JobResource.self).status == .canceled)
+            #expect(try await aliceOnA.job(queued.id).status == .canceled)
+
+            let flagged = try await aliceOnB.send(.POST, "/v1/jobs/\(running.id)/cancel")
+            #expect(flagged.status == 200)
+            #expect(try flagged.decode(JobResource.self).cancelRequested)
+            let heartbeat = try await worker.heartbeat(lease, progress: 0.5).decode(HeartbeatReplyBody.self)
+            #expect(heartbeat.cancelRequested)
+            let outcome = try await worker.fail(lease, retryable: true).decode(FailReplyBody.self)
+            #expect(outcome.outcome == "canceled")
+            #expect(try await aliceOnB.job(running.id).status == .canceled)
+            #expect(try await worker.lease().isEmpty)
         }
     }
 
