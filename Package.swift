@@ -143,7 +143,11 @@ let package = Package(
         ),
         .testTarget(
             name: "StoreContractTests",
-            dependencies: ["AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierTestSupport"],
+            dependencies: [
+                "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierTestSupport",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(name: "AtelierStoreTests", dependencies: ["AtelierCore", "AtelierStore"], swiftSettings: strictSettings),

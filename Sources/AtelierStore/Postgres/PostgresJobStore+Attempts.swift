@@ -13,7 +13,8 @@ extension PostgresJobStore {
         let clamped = progress.map { min(1, max(0, $0.isFinite ? $0 : 0)) }
         let rows = try await query("""
             UPDATE jobs SET lease_expires_at = \(expiry), progress = COALESCE(\(clamped), progress)
-            WHERE id = \(token.jobID.rawValue) AND state = 'running' AND lease_fence = \(token.fence)
+            WHERE id = \(token.jobID.rawValue) AND \(unescaped: PostgresSchema.jobByID(inState: "running"))
+              AND lease_fence = \(token.fence)
             RETURNING cancel_requested
             """)
         guard let row = rows.first else { return .leaseLost }
@@ -74,7 +75,8 @@ extension PostgresJobStore {
         let (outcome, readyPool): (FailureOutcome, PoolName?) = try await transaction { connection in
             guard let row = try await connection.query("""
                 SELECT attempt, max_attempts, cancel_requested, pool, creator_id FROM jobs
-                WHERE id = \(token.jobID.rawValue) AND state = 'running' AND lease_fence = \(token.fence)
+                WHERE id = \(token.jobID.rawValue) AND \(unescaped: PostgresSchema.jobByID(inState: "running"))
+                  AND lease_fence = \(token.fence)
                 FOR UPDATE
                 """, logger: logger).collect().first
             else { return (.leaseLost, nil) }
@@ -111,8 +113,8 @@ extension PostgresJobStore {
             guard let row = try await connection.query("""
                 UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_holder = NULL,
                     lease_expires_at = NULL, available_at = \(StoredRows.micros(now))
-                WHERE id = \(token.jobID.rawValue) AND state = 'running' AND lease_fence = \(token.fence)
-                  AND cancel_requested = 0
+                WHERE id = \(token.jobID.rawValue) AND \(unescaped: PostgresSchema.jobByID(inState: "running"))
+                  AND lease_fence = \(token.fence) AND cancel_requested = 0
                 RETURNING pool, creator_id
                 """, logger: logger).collect().first
             else { return nil }
@@ -179,7 +181,7 @@ private struct CompleteStatement: PostgresPreparedQuery {
         """
         UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = \(now)::bigint,
             lease_holder = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL
-        WHERE state = 'running'
+        WHERE \(unescaped: PostgresSchema.jobByID(inState: "running"))
           AND (id, lease_fence) IN (SELECT * FROM UNNEST(\(ids)::text[], \(fences)::bigint[]))
         RETURNING id
         """

@@ -123,7 +123,7 @@ private struct LeaseOneStatement: PostgresPreparedQuery {
             UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
                 started_at = COALESCE(started_at, \(now)::bigint), lease_holder = \(worker)::text,
                 lease_expires_at = \(expiry)::bigint
-            WHERE id = (SELECT id FROM head) AND state = 'queued'
+            WHERE id = (SELECT id FROM head) AND \(unescaped: PostgresSchema.jobByID(inState: "queued"))
             RETURNING \(unescaped: StoredRows.jobColumns)
         ), charged AS (
             UPDATE fair_queues q SET pass = q.pass + (h.cost * \(scale)::bigint + h.weight - 1) / h.weight,
@@ -161,7 +161,7 @@ private struct LeaseStatement: PostgresPreparedQuery {
             UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
                 started_at = COALESCE(started_at, \(now)::bigint), lease_holder = \(worker)::text,
                 lease_expires_at = \(expiry)::bigint
-            WHERE id = ANY(\(ids)::text[]) AND state = 'queued'
+            WHERE id = ANY(\(ids)::text[]) AND \(unescaped: PostgresSchema.jobByID(inState: "queued"))
             RETURNING \(unescaped: StoredRows.jobColumns)
         ), charged AS (
             UPDATE fair_queues q SET pass = u.pass, ready = q.ready - u.served

@@ -156,3 +156,20 @@ enum PostgresSchema {
         }
     }
 }
+
+extension PostgresSchema {
+    /// The condition for a statement that finds jobs **by id** and wants them only in `state`:
+    /// `state IS NOT DISTINCT FROM 'running'` where `state = 'running'` would read naturally.
+    ///
+    /// The plain equality proves the predicate of a partial index (`jobs_ready`,
+    /// `jobs_lease_expiry`), and the planner costs that index by the statistics of the last
+    /// ANALYZE. A queue's states churn faster than that: with statistics gathered while almost no
+    /// job was queued, a lease batch of 500 read all 50,000 queued entries of `jobs_ready` and
+    /// filtered them by id (0.75 s, against 20 ms through the primary key), and a heartbeat read
+    /// every running job's. No partial index's predicate can be proven from `IS NOT DISTINCT
+    /// FROM`, so these statements go through the primary key whatever the statistics say. (The
+    /// state column is `NOT NULL`, so the two conditions select the same rows.)
+    static func jobByID(inState state: StaticString) -> String {
+        "state IS NOT DISTINCT FROM '\(state)'"
+    }
+}
