@@ -50,6 +50,15 @@ import Testing
         plain.negativePrompt = nil
         try await h.enqueue([plain])
         #expect(try await h.job(plain.id).negativePrompt == nil)
+
+        // Absent, empty and present side by side in one batch (one array on PostgreSQL).
+        let batch = [nil, "", "blurry, «low quality» 🙈", nil].map { negative in
+            var job = h.newJob(alice, prompt: prompt)
+            job.negativePrompt = negative
+            return job
+        }
+        try await h.enqueue(batch)
+        for job in batch { #expect(try await h.job(job.id).negativePrompt == job.negativePrompt) }
     }
 
     @Test(arguments: StoreEngine.all)

