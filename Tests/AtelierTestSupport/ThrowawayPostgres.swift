@@ -125,16 +125,31 @@ public final class ThrowawayPostgres: Sendable {
             .appendingPathComponent("atelier-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let asUser: String? = getuid() == 0 ? "postgres" : nil
-        let server = ThrowawayPostgres(port: try freePort(), directory: directory, bin: bin, asUser: asUser)
+        var server = ThrowawayPostgres(port: try freePort(), directory: directory, bin: bin, asUser: asUser)
         if let asUser {
             try server.run("/bin/chown", ["-R", asUser, directory.path], asSelf: true)
         }
         try server.run(bin.appendingPathComponent("initdb").path, [
             "-D", server.dataDirectory.path, "-U", "atelier", "--auth=trust", "-E", "UTF8", "--no-locale", "--no-sync",
         ])
-        try server.startServer()
+        // A port free when chosen can be taken before the server binds it (another test's
+        // server restarting on it, say): then the same cluster starts on another port.
+        for attempt in 1...5 {
+            do {
+                try server.startServer()
+                break
+            } catch where attempt < 5 && server.portWasTaken() {
+                try? FileManager.default.removeItem(at: directory.appendingPathComponent("server.log"))
+                server = ThrowawayPostgres(port: try freePort(), directory: directory, bin: bin, asUser: asUser)
+            }
+        }
         ThrowawayPostgres.stopAtExit(server)
         return server
+    }
+
+    private func portWasTaken() -> Bool {
+        let log = (try? String(contentsOf: directory.appendingPathComponent("server.log"), encoding: .utf8)) ?? ""
+        return log.contains("Address already in use")
     }
 
     private func startServer() throws {
