@@ -59,4 +59,52 @@ import Testing
         await first.shutdown()
         await second.shutdown()
     }
+
+    /// A dispatcher that finds every creator with work held by another dispatcher comes back
+    /// empty-handed; its signal is rung shortly after, so an idle worker looks again at once
+    /// instead of sleeping through its idle poll while that work stays queued. Work it could
+    /// never take (another model) rings nothing.
+    @Test func aDispatcherThatFoundTheWorkHeldIsRungToLookAgain() async throws {
+        let server = try await ThrowawayPostgres.shared()
+        let url = try await server.createDatabase()
+        let database = String(url.split(separator: "/").last!.prefix { $0 != "?" })
+        let store = try await PostgresJobStore(url: url)
+        let clock = ManualWallClock()
+        let ids = IDGenerator(clock: clock, random: SplitMix64(seed: 5))
+        let alice = Creator(id: ids.creatorID(), name: "alice", weight: 1, createdAt: clock.now)
+        try await store.createCreator(alice)
+        let jobs = (0..<3).map { _ in
+            NewJob(id: ids.jobID(), creatorID: alice.id, kind: .image, pool: .image, model: .builtin, prompt: "a fox",
+                   params: JobParams(width: 64, height: 64, seed: 1), priority: 0, cost: 1, maxAttempts: 3)
+        }
+        _ = try await store.enqueue(jobs, now: clock.now)
+        func request(_ limit: Int, models: Set<ModelID> = [.builtin]) -> LeaseRequest {
+            LeaseRequest(pool: .image, worker: WorkerID(rawValue: "w1")!, models: models, limit: limit, leaseDuration: 30)
+        }
+        func rings(within limit: Duration, _ ticket: WorkSignal.Ticket) async -> Bool {
+            await store.workSignal.wait(ticket, timeout: limit)
+            return store.workSignal.hasRung(since: ticket)
+        }
+
+        try await server.withConnection(database: database) { holder in
+            // Another dispatcher's transaction holds alice's fair-queue row.
+            try await holder.query("BEGIN", logger: Logger(label: "test"))
+            try await holder.query(
+                "SELECT 1 FROM fair_queues WHERE creator_id = \(alice.id.rawValue) FOR UPDATE", logger: Logger(label: "test"))
+            for limit in [1, 5] {
+                let ticket = store.workSignal.ticket(for: .image)
+                #expect(try await store.leaseJobs(request(limit), now: clock.now).isEmpty)
+                #expect(await rings(within: .seconds(20), ticket), "limit \(limit)")
+            }
+            // Nothing for this model is queued at all: an empty lease rings nothing.
+            let other = store.workSignal.ticket(for: .image)
+            #expect(try await store.leaseJobs(request(1, models: [ModelID(rawValue: "sdxl")!]), now: clock.now).isEmpty)
+            #expect(try await store.leaseJobs(request(5, models: [ModelID(rawValue: "sdxl")!]), now: clock.now).isEmpty)
+            #expect(await !rings(within: .milliseconds(300), other))
+            try await holder.query("COMMIT", logger: Logger(label: "test"))
+        }
+        #expect(try await store.leaseJobs(request(1), now: clock.now).count == 1)
+        #expect(try await store.leaseJobs(request(5), now: clock.now).count == 2)
+        await store.shutdown()
+    }
 }
