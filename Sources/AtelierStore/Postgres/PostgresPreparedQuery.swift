@@ -1,5 +1,6 @@
 import Logging
 import PostgresNIO
+import Synchronization
 
 /// A hot statement that each pooled connection parses and plans once, then only binds.
 ///
@@ -14,7 +15,11 @@ protocol PostgresPreparedQuery: PostgresPreparedStatement where Row == PostgresR
 }
 
 extension PostgresPreparedQuery {
-    static var sql: String { example.query.sql }
+    /// postgres-nio asks for the text and the name on every execution, not only when it
+    /// prepares; both are made once per statement type (the text would otherwise be built
+    /// twice per execution, once more by `makeBindings`, and the name by reflection).
+    static var sql: String { PreparedQueryTexts.shared.text(for: Self.self).sql }
+    static var name: String { PreparedQueryTexts.shared.text(for: Self.self).name }
 
     func makeBindings() throws -> PostgresBindings { query.binds }
 
@@ -28,5 +33,19 @@ extension PostgresConnection {
         var rows: [PostgresRow] = []
         for try await row in try await execute(statement, logger: logger) { rows.append(row) }
         return rows
+    }
+}
+
+/// The text and name of each prepared statement type, made on first use.
+private final class PreparedQueryTexts: Sendable {
+    static let shared = PreparedQueryTexts()
+    private let texts = Mutex<[ObjectIdentifier: (sql: String, name: String)]>([:])
+
+    func text<Statement: PostgresPreparedQuery>(for type: Statement.Type) -> (sql: String, name: String) {
+        let key = ObjectIdentifier(type)
+        if let known = texts.withLock({ $0[key] }) { return known }
+        let made = (sql: Statement.example.query.sql, name: String(reflecting: type))
+        texts.withLock { $0[key] = made }
+        return made
     }
 }
