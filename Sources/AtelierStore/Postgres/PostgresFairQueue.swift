@@ -26,6 +26,18 @@ enum PostgresFairQueue {
         try await markReady(connection, [(QueueKey(pool: pool, creator: creator), count)], logger: logger)
     }
 
+    /// Each queue once with how many of `queues` name it, in order of first appearance: the
+    /// `arrivals` that `markReady` and `appendMarkReady` take.
+    static func arrivals(_ queues: some Sequence<QueueKey>) -> [(QueueKey, Int)] {
+        var order: [QueueKey] = []
+        var counts: [QueueKey: Int] = [:]
+        for queue in queues {
+            if counts[queue] == nil { order.append(queue) }
+            counts[queue, default: 0] += 1
+        }
+        return order.map { ($0, counts[$0]!) }
+    }
+
     /// Records ready jobs for several queues in one statement; `arrivals` in the order they
     /// became ready (which breaks ties), each queue once.
     static func markReady(_ connection: PostgresConnection, _ arrivals: [(QueueKey, Int)], logger: Logger) async throws {

@@ -110,15 +110,8 @@ extension PostgresJobStore {
         guard !jobs.isEmpty else { return }
         // Queues in order of first arrival: that order breaks ties between creators that
         // become ready together.
-        var arrivals: [QueueKey] = []
-        var counts: [QueueKey: Int] = [:]
-        for job in jobs {
-            let queue = QueueKey(pool: job.pool, creator: job.creatorID)
-            if counts[queue] == nil { arrivals.append(queue) }
-            counts[queue, default: 0] += 1
-        }
-        _ = try await connection.rows(
-            EnqueueStatement(jobs: jobs, now: now, arrivals: arrivals.map { ($0, counts[$0]!) }), logger: logger)
+        let arrivals = PostgresFairQueue.arrivals(jobs.lazy.map { QueueKey(pool: $0.pool, creator: $0.creatorID) })
+        _ = try await connection.rows(EnqueueStatement(jobs: jobs, now: now, arrivals: arrivals), logger: logger)
     }
 }
 

@@ -20,8 +20,7 @@ extension PostgresJobStore {
             var readyPools: Set<PoolName> = []
             // Requeued jobs per creator, in expiry order; their fair-queue rows are updated
             // together at the end, in key order like every other writer of several of them.
-            var arrivals: [QueueKey] = []
-            var requeued: [QueueKey: Int] = [:]
+            var requeued: [QueueKey] = []
             for row in expired {
                 let columns = PostgresColumns(row)
                 guard let id = columns.text(0).flatMap(JobID.init(rawValue:)) else { continue }
@@ -39,9 +38,7 @@ extension PostgresJobStore {
                         """, logger: logger)
                     let pool = PoolName(rawValue: columns.text(1) ?? "") ?? .image
                     let creator = CreatorID(rawValue: columns.text(2) ?? "") ?? CreatorID(rawValue: "invalid")!
-                    let queue = QueueKey(pool: pool, creator: creator)
-                    if requeued[queue] == nil { arrivals.append(queue) }
-                    requeued[queue, default: 0] += 1
+                    requeued.append(QueueKey(pool: pool, creator: creator))
                     readyPools.insert(pool)
                     reclaimed.append(ReclaimedLease(jobID: id, status: .queued))
                 } else {
@@ -50,7 +47,7 @@ extension PostgresJobStore {
                     reclaimed.append(ReclaimedLease(jobID: id, status: .failed))
                 }
             }
-            try await PostgresFairQueue.markReady(connection, arrivals.map { ($0, requeued[$0]!) }, logger: logger)
+            try await PostgresFairQueue.markReady(connection, PostgresFairQueue.arrivals(requeued), logger: logger)
             return (reclaimed, readyPools)
         }
         for pool in pools { notifier.announce(pool) }
@@ -66,18 +63,18 @@ extension PostgresJobStore {
                              FOR UPDATE SKIP LOCKED)
                 RETURNING pool, creator_id
                 """, logger: logger).collect()
-            var counts: [QueueKey: Int] = [:]
+            var queues: [QueueKey] = []
             var pools: [PoolName] = []
             for row in due {
                 let columns = PostgresColumns(row)
                 guard let pool = columns.text(0).flatMap(PoolName.init(rawValue:)),
                       let creator = columns.text(1).flatMap(CreatorID.init(rawValue:)) else { continue }
-                counts[QueueKey(pool: pool, creator: creator), default: 0] += 1
+                queues.append(QueueKey(pool: pool, creator: creator))
                 pools.append(pool)
             }
-            // Sorted: activation order independent of hash order.
-            let keys = counts.keys.sorted { ($0.pool, $0.creator) < ($1.pool, $1.creator) }
-            try await PostgresFairQueue.markReady(connection, keys.map { ($0, counts[$0]!) }, logger: logger)
+            // Sorted: activation order independent of the order the rows came back in.
+            queues.sort { ($0.pool, $0.creator) < ($1.pool, $1.creator) }
+            try await PostgresFairQueue.markReady(connection, PostgresFairQueue.arrivals(queues), logger: logger)
             return pools
         }
         for pool in Set(pools) { notifier.announce(pool) }
