@@ -36,11 +36,17 @@ let package = Package(
         .target(name: "AtelierCore", swiftSettings: strictSettings),
         // Pure scheduling policy: weighted fair queueing across creators, retries, leases.
         .target(name: "AtelierScheduler", dependencies: ["AtelierCore"], swiftSettings: strictSettings),
+        // The chain of title: RFC 6962 Merkle log math, proofs, signed notes and checkpoints. No I/O.
+        .target(
+            name: "AtelierLedger",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         // The JobStore boundary and its two engines: SQLite (embedded) and PostgreSQL.
         .target(
             name: "AtelierStore",
             dependencies: [
-                "AtelierCore", "AtelierScheduler",
+                "AtelierCore", "AtelierScheduler", "AtelierLedger",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -128,6 +134,11 @@ let package = Package(
         ),
 
         .testTarget(name: "AtelierCoreTests", dependencies: ["AtelierCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "AtelierLedgerTests",
+            dependencies: ["AtelierLedger", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "AtelierSchedulerTests", dependencies: ["AtelierCore", "AtelierScheduler"], swiftSettings: strictSettings),
         // Test helpers shared by test targets: a throw-away PostgreSQL server.
         .target(
