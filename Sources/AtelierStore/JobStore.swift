@@ -74,6 +74,9 @@ public protocol JobStore: Sendable {
     /// Rung whenever jobs become ready in a pool, so idle workers wake without polling.
     var workSignal: WorkSignal { get }
 
+    /// The chain of title kept in the same database (entries are queued by `complete`).
+    var ledger: any LedgerStore { get }
+
     /// Closes the engine's connections. The store is unusable afterwards.
     func shutdown() async
 }

@@ -11,6 +11,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             case unknownParent = "unknown_parent"
             case invalidArgument = "invalid_argument"
             case unavailable = "unavailable"
+            case corrupt = "corrupt"
         }
 
         private let base: Base
@@ -26,6 +27,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let invalidArgument = Code(.invalidArgument)
         /// The database cannot be reached right now; nothing was changed. Try again later.
         public static let unavailable = Code(.unavailable)
+        /// Stored data contradicts itself (e.g. a ledger hash is missing); an operator must look.
+        public static let corrupt = Code(.corrupt)
     }
 
     public var code: Code

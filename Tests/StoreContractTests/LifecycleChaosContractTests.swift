@@ -104,5 +104,12 @@ import Testing
         #expect(try await h.lease(1_000).isEmpty)
         #expect(try await h.store.queueSummary(pool: .image).allSatisfy { $0.queued == 0 && $0.running == 0 })
         #expect(queued.count > 100)
+
+        // The chain of title: exactly the succeeded jobs have entries, each once.
+        _ = try await h.store.ledger.sequenceLedger(LedgerContractTests.sequencer(), now: h.clock.now)
+        let leaves = try await h.store.ledger.ledgerLeaves(from: 0, count: 10_000)
+        #expect(leaves.map(\.index) == Array(0 ..< Int64(leaves.count)))
+        #expect(Set(leaves.map(\.jobID)) == successes)
+        #expect(leaves.count == successes.count)
     }
 }

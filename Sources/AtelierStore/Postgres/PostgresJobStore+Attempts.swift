@@ -168,7 +168,8 @@ extension PostgresJobStore {
     }
 }
 
-/// Marks the jobs whose (id, fence) still holds the current lease as succeeded; returns their ids.
+/// Marks the jobs whose (id, fence) still holds the current lease as succeeded and queues their
+/// ledger entries in the same statement (the chain of title); returns their ids.
 /// Prepared: it runs for every acknowledged batch.
 private struct CompleteStatement: PostgresPreparedQuery {
     var ids: [String]
@@ -179,11 +180,16 @@ private struct CompleteStatement: PostgresPreparedQuery {
 
     var query: PostgresQuery {
         """
-        UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = \(now)::bigint,
-            lease_holder = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL
-        WHERE \(unescaped: PostgresSchema.jobByID(inState: "running"))
-          AND (id, lease_fence) IN (SELECT * FROM UNNEST(\(ids)::text[], \(fences)::bigint[]))
-        RETURNING id
+        WITH done AS (
+            UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = \(now)::bigint,
+                lease_holder = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL
+            WHERE \(unescaped: PostgresSchema.jobByID(inState: "running"))
+              AND (id, lease_fence) IN (SELECT * FROM UNNEST(\(ids)::text[], \(fences)::bigint[]))
+            RETURNING id
+        ), queued AS (
+            INSERT INTO ledger_queue (job_id) SELECT id FROM done
+        )
+        SELECT id FROM done
         """
     }
 }

@@ -349,6 +349,12 @@ struct PostgresColumns: ColumnReader {
         return try? cell.decode(Int64.self)
     }
 
+    func bytes(_ column: Int32) -> [UInt8]? {
+        let cell = row[Int(column)]
+        guard var buffer = cell.bytes else { return nil }
+        return buffer.readBytes(length: buffer.readableBytes)
+    }
+
     func real(_ column: Int32) -> Double? {
         let cell = row[Int(column)]
         guard cell.bytes != nil else { return nil }

@@ -115,6 +115,27 @@ enum PostgresSchema {
                 CHECK ((role = 'worker') = (worker_id IS NOT NULL))
             );
             """),
+        Migration(version: 2, name: "ledger", sql: """
+            CREATE TABLE ledger_queue (
+                seq     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                job_id  TEXT NOT NULL UNIQUE REFERENCES jobs(id)
+            );
+            CREATE TABLE ledger_entries (
+                leaf_index  BIGINT PRIMARY KEY,
+                job_id      TEXT NOT NULL UNIQUE REFERENCES jobs(id),
+                entry       BYTEA NOT NULL
+            );
+            CREATE TABLE ledger_hashes (
+                id    BIGINT PRIMARY KEY,
+                hash  BYTEA NOT NULL
+            );
+            CREATE TABLE ledger_checkpoints (
+                tree_size   BIGINT PRIMARY KEY,
+                note        TEXT NOT NULL,
+                created_at  BIGINT NOT NULL
+            );
+            INSERT INTO ledger_queue (job_id) SELECT id FROM jobs WHERE state = 'succeeded' ORDER BY finished_at, id
+            """),
     ]
 
     /// Applies the migrations the database has not seen, in one transaction under an advisory

@@ -65,6 +65,8 @@ extension SQLiteJobStore {
                 outcomes.append(.leaseLost)
                 continue
             }
+            // The chain of title: queued for the ledger in the transaction that makes it succeeded.
+            try db.cachedStatement(sql: "INSERT INTO ledger_queue (job_id) VALUES (?)").execute(arguments: [id])
             for artifact in completion.artifacts {
                 try db.cachedStatement(sql: """
                     INSERT INTO artifacts (id, job_id, name, content_type, bytes, sha256, storage_key, created_at)

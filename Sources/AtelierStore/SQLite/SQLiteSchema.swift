@@ -110,6 +110,34 @@ enum SQLiteSchema {
                 ) WITHOUT ROWID;
                 """)
         }
+        migrator.registerMigration("v3-ledger") { db in
+            try db.execute(sql: """
+                -- Succeeded jobs waiting for the ledger's sequencer. A row is written in the very
+                -- transaction that marks its job succeeded, and leaves only when the entry is in the log.
+                CREATE TABLE ledger_queue (
+                    seq     INTEGER PRIMARY KEY,
+                    job_id  TEXT NOT NULL UNIQUE REFERENCES jobs(id)
+                );
+                -- The log: one canonical JSON entry per leaf, leaf indexes dense from 0.
+                CREATE TABLE ledger_entries (
+                    leaf_index  INTEGER PRIMARY KEY,
+                    job_id      TEXT NOT NULL UNIQUE REFERENCES jobs(id),
+                    entry       BLOB NOT NULL
+                );
+                -- Every leaf and complete subtree hash, at its StoredHashIndex.
+                CREATE TABLE ledger_hashes (
+                    id    INTEGER PRIMARY KEY,
+                    hash  BLOB NOT NULL
+                );
+                -- Every signed tree head, kept for ever.
+                CREATE TABLE ledger_checkpoints (
+                    tree_size   INTEGER PRIMARY KEY,
+                    note        TEXT NOT NULL,
+                    created_at  INTEGER NOT NULL
+                );
+                INSERT INTO ledger_queue (job_id) SELECT id FROM jobs WHERE state = 'succeeded' ORDER BY finished_at, id;
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,128 @@
+public import AtelierCore
+public import AtelierLedger
+public import Foundation
+import GRDB
+
+/// The chain of title on SQLite. SQLite has one writer at a time, so a sequencing pass is
+/// simply one write transaction.
+extension SQLiteJobStore: LedgerStore {
+    public var ledger: any LedgerStore { self }
+
+    public func sequenceLedger(_ sequencer: LedgerSequencer, now: Date) async throws -> LedgerSequencing {
+        try await database.write { db in
+            var frontier = try Self.ledgerFrontier(db)
+            var appended = 0
+            while appended < sequencer.passLimit {
+                let pending = try Self.queuedLedgerJobs(db, limit: min(sequencer.batchSize, sequencer.passLimit - appended))
+                if pending.isEmpty { break }
+                let (leaves, hashes) = sequencer.append(pending.map { ($0.job, $0.artifacts) }, to: &frontier)
+                let insertEntry = try db.cachedStatement(sql: "INSERT INTO ledger_entries (leaf_index, job_id, entry) VALUES (?, ?, ?)")
+                for leaf in leaves {
+                    try insertEntry.execute(arguments: [leaf.index, leaf.jobID.rawValue, Data(leaf.entry)])
+                }
+                let insertHash = try db.cachedStatement(sql: "INSERT INTO ledger_hashes (id, hash) VALUES (?, ?)")
+                for (index, hash) in hashes { try insertHash.execute(arguments: [index, Data(hash.bytes)]) }
+                let last = try db.cachedStatement(sql: "DELETE FROM ledger_queue WHERE seq <= ?")
+                try last.execute(arguments: [pending.last!.seq])
+                appended += leaves.count
+            }
+            let latest = try Self.latestCheckpoint(db)
+            let signed = try sequencer.checkpoint(for: frontier, after: latest, now: now)
+            if let signed {
+                try db.execute(sql: "INSERT INTO ledger_checkpoints (tree_size, note, created_at) VALUES (?, ?, ?)",
+                               arguments: [signed.treeSize, signed.note, StoredRows.micros(signed.createdAt)])
+            }
+            return .sequenced(appended: appended, treeSize: frontier.size, signed: signed)
+        }
+    }
+
+    static func ledgerTreeSize(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT COALESCE(MAX(leaf_index) + 1, 0) FROM ledger_entries") ?? 0
+    }
+
+    static func ledgerFrontier(_ db: Database) throws -> MerkleFrontier {
+        let size = try ledgerTreeSize(db)
+        return try LedgerSequencer.frontier(treeSize: size, stored: ledgerHashes(db, LedgerSequencer.frontierIndexes(treeSize: size)))
+    }
+
+    /// The oldest queued jobs with their artifacts, in queue order.
+    static func queuedLedgerJobs(_ db: Database, limit: Int) throws -> [(job: Job, artifacts: [Artifact], seq: Int64)] {
+        let jobColumns = StoredRows.jobColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT \(jobColumns.joined(separator: ", ")), q.seq FROM ledger_queue q JOIN jobs j ON j.id = q.job_id
+            ORDER BY q.seq LIMIT ?
+            """), arguments: [limit])
+        guard !rows.isEmpty else { return [] }
+        let jobs = rows.map { (StoredRows.job($0).job, $0[StoredRows.jobColumnCount] as Int64) }
+        let ids = "[" + jobs.map { "\"\($0.0.id.rawValue)\"" }.joined(separator: ",") + "]"
+        let artifacts = Dictionary(grouping: try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT \(StoredRows.artifactColumns) FROM artifacts WHERE job_id IN (SELECT value FROM json_each(?))
+            """), arguments: [ids]).map(StoredRows.artifact), by: \.jobID)
+        return jobs.map { ($0.0, artifacts[$0.0.id] ?? [], $0.1) }
+    }
+
+    static func ledgerHashes(_ db: Database, _ indexes: [Int64]) throws -> [Int64: MerkleHash] {
+        guard !indexes.isEmpty else { return [:] }
+        let list = "[" + indexes.map(String.init).joined(separator: ",") + "]"
+        var hashes: [Int64: MerkleHash] = [:]
+        for row in try Row.fetchAll(db.cachedStatement(sql: """
+            SELECT id, hash FROM ledger_hashes WHERE id IN (SELECT value FROM json_each(?))
+            """), arguments: [list]) {
+            let data: Data = row[1]
+            if let hash = MerkleHash(data) { hashes[row[0]] = hash }
+        }
+        return hashes
+    }
+
+    static func latestCheckpoint(_ db: Database) throws -> StoredCheckpoint? {
+        try Row.fetchOne(db, sql: "SELECT tree_size, note, created_at FROM ledger_checkpoints ORDER BY tree_size DESC LIMIT 1")
+            .map { StoredCheckpoint(treeSize: $0[0], note: $0[1], createdAt: StoredRows.date($0[2])) }
+    }
+
+    public func ledgerTreeSize() async throws -> Int64 {
+        try await database.read { db in try Self.ledgerTreeSize(db) }
+    }
+
+    public func ledgerHashes(_ indexes: [Int64]) async throws -> [Int64: MerkleHash] {
+        try await database.read { db in try Self.ledgerHashes(db, indexes) }
+    }
+
+    public func ledgerLeaf(job: JobID) async throws -> LedgerLeaf? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT leaf_index, job_id, entry FROM ledger_entries WHERE job_id = ?",
+                             arguments: [job.rawValue]).map(Self.leaf)
+        }
+    }
+
+    public func ledgerLeaves(from: Int64, count: Int) async throws -> [LedgerLeaf] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT leaf_index, job_id, entry FROM ledger_entries WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?
+                """, arguments: [from, max(0, count)]).map(Self.leaf)
+        }
+    }
+
+    static func leaf(_ row: Row) -> LedgerLeaf {
+        let entry: Data = row[2]
+        return LedgerLeaf(index: row[0], jobID: JobID(rawValue: row[1]) ?? JobID(rawValue: "invalid")!, entry: Array(entry))
+    }
+
+    public func isLedgerEntryQueued(job: JobID) async throws -> Bool {
+        try await database.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM ledger_queue WHERE job_id = ?)", arguments: [job.rawValue]) ?? false
+        }
+    }
+
+    public func ledgerCheckpoints(from: Int64, limit: Int) async throws -> [StoredCheckpoint] {
+        try await database.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT tree_size, note, created_at FROM ledger_checkpoints WHERE tree_size >= ? ORDER BY tree_size LIMIT ?
+                """, arguments: [from, max(0, limit)])
+                .map { StoredCheckpoint(treeSize: $0[0], note: $0[1], createdAt: StoredRows.date($0[2])) }
+        }
+    }
+
+    public func latestLedgerCheckpoint() async throws -> StoredCheckpoint? {
+        try await database.read { db in try Self.latestCheckpoint(db) }
+    }
+}
