@@ -90,6 +90,7 @@ let package = Package(
             name: "AtelierAPI",
             dependencies: [
                 "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierBlobs", "AtelierWorker", "AtelierWire",
+                "AtelierLedger",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -124,7 +125,7 @@ let package = Package(
             name: "atelier",
             dependencies: [
                 "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierBlobs", "AtelierMedia", "AtelierWorker",
-                "AtelierBenchmarks", "AtelierAPI", "AtelierClient", "AtelierWire",
+                "AtelierBenchmarks", "AtelierAPI", "AtelierClient", "AtelierWire", "AtelierLedger",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Logging", package: "swift-log"),
@@ -155,7 +156,7 @@ let package = Package(
         .testTarget(
             name: "StoreContractTests",
             dependencies: [
-                "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierTestSupport",
+                "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierTestSupport", "AtelierLedger",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -184,7 +185,7 @@ let package = Package(
             name: "AtelierAPITests",
             dependencies: [
                 "AtelierCore", "AtelierStore", "AtelierBlobs", "AtelierWorker", "AtelierAPI", "AtelierClient", "AtelierWire",
-                "AtelierTestSupport",
+                "AtelierTestSupport", "AtelierLedger",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -374,3 +374,70 @@ public struct JobEventResource: Codable, Sendable, Hashable {
         self.error = error
     }
 }
+
+/// A job's chain-of-title receipt: its entry, where it sits in the log and the proof that a
+/// signed checkpoint includes it — everything a verifier needs offline, with the ledger key.
+public struct ProvenanceResource: Codable, Sendable, Hashable {
+    public var leafIndex: Int64
+    /// Base64 of the exact entry bytes (canonical JSON).
+    public var entry: String
+    public var leafHash: String
+    public var treeSize: Int64
+    public var rootHash: String
+    public var inclusionProof: [String]
+    /// The signed checkpoint note for `tree_size`.
+    public var checkpoint: String
+
+    enum CodingKeys: String, CodingKey {
+        case leafIndex = "leaf_index"
+        case entry
+        case leafHash = "leaf_hash"
+        case treeSize = "tree_size"
+        case rootHash = "root_hash"
+        case inclusionProof = "inclusion_proof"
+        case checkpoint
+    }
+
+    public init(leafIndex: Int64, entry: String, leafHash: String, treeSize: Int64, rootHash: String,
+                inclusionProof: [String], checkpoint: String) {
+        self.leafIndex = leafIndex
+        self.entry = entry
+        self.leafHash = leafHash
+        self.treeSize = treeSize
+        self.rootHash = rootHash
+        self.inclusionProof = inclusionProof
+        self.checkpoint = checkpoint
+    }
+}
+
+/// A consistency proof between two tree sizes of the ledger.
+public struct ConsistencyProofResource: Codable, Sendable, Hashable {
+    public var from: Int64
+    public var to: Int64
+    public var proof: [String]
+
+    public init(from: Int64, to: Int64, proof: [String]) {
+        self.from = from
+        self.to = to
+        self.proof = proof
+    }
+}
+
+/// One signed checkpoint of the ledger, as listed for auditors.
+public struct CheckpointResource: Codable, Sendable, Hashable {
+    public var treeSize: Int64
+    public var checkpoint: String
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case treeSize = "tree_size"
+        case checkpoint
+        case createdAt = "created_at"
+    }
+
+    public init(treeSize: Int64, checkpoint: String, createdAt: Date) {
+        self.treeSize = treeSize
+        self.checkpoint = checkpoint
+        self.createdAt = createdAt
+    }
+}

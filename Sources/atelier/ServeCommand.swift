@@ -49,21 +49,24 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let signingKey = environment["ATELIER_SIGNING_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         if let signingKey, signingKey.utf8.count < 32 { throw ValidationError("ATELIER_SIGNING_KEY must be at least 32 characters") }
-        let configuration = ServerConfiguration(
+        var configuration = ServerConfiguration(
             dataDirectory: URL(fileURLWithPath: dataDir, isDirectory: true), host: host, port: port, workers: workers,
             adminKey: environment["ATELIER_ADMIN_KEY"], publicURL: environment["ATELIER_PUBLIC_URL"],
             databaseURL: database ?? environment["ATELIER_DATABASE_URL"].flatMap { $0.isEmpty ? nil : $0 },
             storage: storageLocation, signingKey: signingKey,
             shutdownGrace: .seconds(shutdownGrace), leaseDuration: leaseSeconds
         )
+        if let origin = environment["ATELIER_LEDGER_ORIGIN"], !origin.isEmpty { configuration.ledgerOrigin = origin }
+        configuration.ledgerKey = environment["ATELIER_LEDGER_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         let server = try await AtelierServer.open(configuration: configuration, logger: logger)
+        let description = configuration.describeStorage
         if server.adminKeyWasCreated {
             print("Generated an admin key (shown once; also saved in \(configuration.dataDirectory.path)/admin.key):")
             print("  \(server.adminKey)")
         }
         let host = self.host
         try await server.run { port in
-            print("Atelier listening on http://\(host):\(port) (\(configuration.describeStorage))")
+            print("Atelier listening on http://\(host):\(port) (\(description))")
             fflush(nil)
         }
     }

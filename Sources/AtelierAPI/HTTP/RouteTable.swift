@@ -18,7 +18,14 @@ public final class RouteTable<Context: RequestContext> {
 
     func add(_ method: HTTPRequest.Method, _ path: String,
              use handler: @Sendable @escaping (Request, Context) async throws -> Response) {
+        add(method, path, matching: path, use: handler)
+    }
+
+    /// A route the router matches by a pattern OpenAPI cannot write (e.g. a `**` catch-all),
+    /// listed under its documented path.
+    func add(_ method: HTTPRequest.Method, _ path: String, matching pattern: String,
+             use handler: @Sendable @escaping (Request, Context) async throws -> Response) {
         routes.append(Route(method: method.rawValue.lowercased(), path: path))
-        router.on(RouterPath(path), method: method, use: handler)
+        router.on(RouterPath(pattern), method: method, use: handler)
     }
 }

@@ -2,6 +2,7 @@ public import AtelierCore
 public import AtelierBlobs
 public import AtelierScheduler
 public import AtelierStore
+public import AtelierLedger
 public import AtelierWorker
 public import AtelierWire
 import Foundation
@@ -28,6 +29,8 @@ public struct APIServices: Sendable {
     public let publicURL: String?
     /// Largest artifact a worker may upload.
     public let uploadLimit: Int
+    /// The chain of title: the log's origin, its signer and how entries are made.
+    public let ledger: LedgerSequencer
 
     /// The base of absolute links: the configured public URL, or the Host the client used.
     func baseURL(for request: Request) -> String {
@@ -69,9 +72,12 @@ public struct APIServices: Sendable {
 /// The models this server can run.
 public struct ModelCatalog: Sendable {
     public var models: [ModelResource]
+    /// Each model's version as the ledger records it (a renderer release, a checkpoint hash).
+    public var versions: [String: String]
 
-    public init(models: [ModelResource]) {
+    public init(models: [ModelResource], versions: [String: String] = [:]) {
         self.models = models
+        self.versions = versions
     }
 
     public static let builtin = ModelCatalog(models: [
@@ -80,7 +86,10 @@ public struct ModelCatalog: Sendable {
             description: "Atelier's procedural renderer: deterministic scenes from the prompt and seed, no GPU needed",
             formats: [.png, .gif]
         ),
-    ])
+    ], versions: [ModelID.builtin.rawValue: "atelier-procedural-1"])
+
+    /// The version the ledger records for a model.
+    public func version(of model: ModelID) -> String { versions[model.rawValue] ?? "unversioned" }
 
     func model(_ id: String) -> ModelResource? { models.first { $0.id == id } }
 }

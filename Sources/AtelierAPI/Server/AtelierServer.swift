@@ -1,5 +1,6 @@
 public import AtelierCore
 import AtelierBlobs
+import AtelierLedger
 import AtelierMedia
 import AtelierScheduler
 public import AtelierStore
@@ -32,6 +33,8 @@ public final class AtelierServer: Sendable {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         let (adminKey, created) = try Secrets.adminKey(configured: configuration.adminKey, directory: root)
         let signingKey = try Secrets.signingKey(configured: configuration.signingKey, directory: root)
+        let ledgerSigner = try Secrets.ledgerKey(configured: configuration.ledgerKey, name: configuration.ledgerOrigin,
+                                                 directory: root)
         let blobs = try BlobStores.open(configuration.storage, dataDirectory: root,
                                          environment: configuration.environment, logger: logger)
         let engine: any JobStore
@@ -47,11 +50,11 @@ public final class AtelierServer: Sendable {
             throw error
         }
         return AtelierServer(configuration: configuration, engine: engine, blobs: blobs, signingKey: signingKey,
-                             adminKey: adminKey, adminKeyWasCreated: created, logger: logger)
+                             ledgerSigner: ledgerSigner, adminKey: adminKey, adminKeyWasCreated: created, logger: logger)
     }
 
     private init(configuration: ServerConfiguration, engine: any JobStore, blobs: any BlobStore, signingKey: Data,
-                 adminKey: String, adminKeyWasCreated: Bool, logger: Logger) {
+                 ledgerSigner: NoteSigner, adminKey: String, adminKeyWasCreated: Bool, logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         self.adminKey = adminKey
@@ -68,7 +71,9 @@ public final class AtelierServer: Sendable {
             json: JSONIO(bodyLimit: configuration.jsonBodyLimit),
             clock: clock, ids: IDGenerator(clock: clock), costModel: CostModel(), catalog: .builtin,
             workers: WorkerRegistry(), metrics: metrics, lease: LeasePolicy(duration: configuration.leaseDuration), retry: RetryPolicy(),
-            publicURL: configuration.publicURL, uploadLimit: configuration.uploadLimit
+            publicURL: configuration.publicURL, uploadLimit: configuration.uploadLimit,
+            ledger: LedgerSequencer(origin: configuration.ledgerOrigin, signer: ledgerSigner,
+                                    modelVersion: { [catalog = ModelCatalog.builtin] in catalog.version(of: $0) })
         )
         ffmpeg = FFmpeg.locate(searchPath: ProcessInfo.processInfo.environment["PATH"])
     }
@@ -84,6 +89,7 @@ public final class AtelierServer: Sendable {
         table.addJobRoutes(services)
         table.addArtifactRoutes(services)
         table.addWorkerRoutes(services)
+        table.addLedgerRoutes(services)
         return (router, table.routes)
     }
 
@@ -101,6 +107,9 @@ public final class AtelierServer: Sendable {
         var services: [any Service] = [
             StorageService(store: self.services.store, blobs: self.services.blobs),
             StoreMaintenance(store: self.services.store, clock: self.services.clock, logger: logger),
+            // Stops after the workers and the HTTP server, so its last pass takes their completions.
+            LedgerSequencerService(store: self.services.store.ledger, sequencer: self.services.ledger,
+                                   clock: self.services.clock, interval: configuration.ledgerInterval, logger: logger),
         ]
         if configuration.workers > 0 {
             let slots = [PoolName.image: configuration.workers, .video: max(1, configuration.workers / 2)]

@@ -1,3 +1,4 @@
+import AtelierLedger
 import Foundation
 
 /// The server's secrets on disk: the admin key (unless given in the environment) and the key
@@ -26,6 +27,23 @@ enum Secrets {
         let secret = Data((0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) })
         try writePrivately(secret, to: file)
         return secret
+    }
+
+    /// The configured ledger signer key, else `<dir>/ledger.key`, else a new Ed25519 key named
+    /// `name` written there. A key file for another name is refused rather than silently replaced.
+    static func ledgerKey(configured: String?, name: String, directory: URL) throws -> NoteSigner {
+        if let configured, !configured.isEmpty { return try NoteSigner(encoded: configured) }
+        let file = directory.appendingPathComponent("ledger.key")
+        if let existing = try? String(contentsOf: file, encoding: .utf8) {
+            let signer = try NoteSigner(encoded: existing)
+            guard signer.name == name else {
+                throw LedgerError("\(file.path) holds a key named \(signer.name), but the ledger origin is \(name)")
+            }
+            return signer
+        }
+        let signer = try NoteSigner(name: name)
+        try writePrivately(Data((signer.encoded + "\n").utf8), to: file)
+        return signer
     }
 
     /// Creates the file readable by its owner only, before any secret byte is written.

@@ -25,6 +25,13 @@ public struct ServerConfiguration: Sendable {
     /// The secret that signs artifact URLs (`ATELIER_SIGNING_KEY`, at least 32 characters); when
     /// nil one is kept in `<data-dir>/signing.key`. Nodes sharing a database must share it.
     public var signingKey: String?
+    /// The ledger's checkpoint origin and signing key name (`ATELIER_LEDGER_ORIGIN`).
+    public var ledgerOrigin: String = "atelier.local/ledger"
+    /// The ledger's Ed25519 signer key in signed-note form (`ATELIER_LEDGER_KEY`, `PRIVATE+KEY+…`);
+    /// when nil one is kept in `<data-dir>/ledger.key`. Nodes sharing a database must share it.
+    public var ledgerKey: String?
+    /// How often the ledger sequencer looks for new entries.
+    public var ledgerInterval: Duration = .milliseconds(250)
     /// Where S3 credentials and endpoint are read (`AWS_*`, `ATELIER_S3_*`).
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     public var durability: SQLiteJobStore.Durability

@@ -34,7 +34,9 @@ final class Contract: Sendable {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
         return paths.keys.first { template in
             let parts = template.split(separator: "/", omittingEmptySubsequences: false)
-            guard parts.count == segments.count else { return false }
+            // The tile route's last parameter spans the rest of the path (see its description).
+            let spansRest = template.hasPrefix("/v1/ledger/tile/") && parts.last == "{path}"
+            guard parts.count == segments.count || (spansRest && segments.count > parts.count) else { return false }
             return zip(parts, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
         }
     }
