@@ -106,7 +106,7 @@ let package = Package(
         .target(
             name: "AtelierClient",
             dependencies: [
-                "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierWorker", "AtelierWire",
+                "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierWorker", "AtelierWire", "AtelierLedger",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),
@@ -186,6 +186,7 @@ let package = Package(
             dependencies: [
                 "AtelierCore", "AtelierStore", "AtelierBlobs", "AtelierWorker", "AtelierAPI", "AtelierClient", "AtelierWire",
                 "AtelierTestSupport", "AtelierLedger",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

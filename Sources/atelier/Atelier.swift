@@ -8,7 +8,8 @@ struct Atelier: AsyncParsableCommand {
         abstract: "Self-hosted generative media: fair scheduling, durable jobs, verifiable provenance.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, WorkerCommand.self, CreatorsCommand.self, SubmitCommand.self, JobsCommand.self,
-            DownloadCommand.self, DemoCommand.self, RenderCommand.self, BenchCommand.self,
+            DownloadCommand.self, LedgerCommand.self, ProvenanceCommand.self, DemoCommand.self, RenderCommand.self,
+            BenchCommand.self,
         ]
     )
 }
