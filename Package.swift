@@ -118,7 +118,7 @@ let package = Package(
         // Release-build benchmarks, run by `atelier bench`.
         .target(
             name: "AtelierBenchmarks",
-            dependencies: ["AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierMedia", "AtelierWorker", "AtelierBlobs"],
+            dependencies: ["AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierMedia", "AtelierWorker", "AtelierBlobs", "AtelierLedger"],
             swiftSettings: strictSettings
         ),
         .executableTarget(

@@ -11,8 +11,8 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: "Build with -c release: swift run -c release atelier bench"
     )
 
-    @Option(help: "Comma-separated subset of: render, throughput, phases, latency, fairness, backlog.")
-    var only = "render,throughput,phases,latency,fairness,backlog"
+    @Option(help: "Comma-separated subset of: render, throughput, phases, latency, fairness, backlog, ledger.")
+    var only = "render,throughput,phases,latency,fairness,backlog,ledger"
 
     @Option(help: "SQLite durability: full (fsync each commit), normal, or both.")
     var durability = "both"
@@ -22,6 +22,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     @Option(help: "Run throughput, phases, latency and fairness on this PostgreSQL database instead (its tables are emptied!).")
     var database: String?
+
+    @Option(help: "Entries in the ledger benchmark (default 1,000,000; 20,000 with --quick).")
+    var entries: Int?
 
     @Flag(help: "Smaller sizes, for a quick check that the benchmarks run.")
     var quick = false
@@ -50,6 +53,9 @@ struct BenchCommand: AsyncParsableCommand {
             if selected.contains("throughput") { report(try await ThroughputBenchmark.run(jobs: jobs ?? (quick ? 20_000 : 200_000), engine: mode)) }
             if selected.contains("phases") { report(try await ThroughputBenchmark.phases(jobs: jobs ?? 100_000, engine: mode)) }
             if selected.contains("latency") { report(try await DispatchLatencyBenchmark.run(samples: quick ? 200 : 2_000, engine: mode)) }
+            if selected.contains("ledger") {
+                report(try await LedgerBenchmark.run(entries: entries ?? (quick ? 20_000 : 1_000_000), engine: mode))
+            }
             if selected.contains("fairness") {
                 report(try await FairnessBenchmark.flood(engine: mode))
                 report(try await FairnessBenchmark.weightedShares(engine: mode))

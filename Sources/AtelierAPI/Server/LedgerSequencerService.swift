@@ -24,10 +24,27 @@ public struct LedgerSequencerService: Service {
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await pass()
+            await passUnlessCancelled()
             try? await Task.sleep(for: interval)
         }
-        if !Task.isCancelled { await pass() }
+        if !Task.isCancelled { await passUnlessCancelled() }
+    }
+
+    /// One pass, given up (not waited for) when the service is cancelled: a pass is one
+    /// transaction, so an abandoned one simply rolls back, and a cancelled server must stop
+    /// even if its database does not answer.
+    private func passUnlessCancelled() async {
+        let (done, finished) = AsyncStream.makeStream(of: Never.self)
+        let work = Task {
+            await pass()
+            finished.finish()
+        }
+        await withTaskCancellationHandler {
+            for await _ in done {}
+        } onCancel: {
+            work.cancel()
+            finished.finish()
+        }
     }
 
     private func pass() async {
