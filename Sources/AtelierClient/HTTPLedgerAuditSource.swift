@@ -1,5 +1,5 @@
 public import AtelierLedger
-public import AtelierWire
+import AtelierWire
 import Foundation
 
 /// A full audit through a server's public ledger API, as any outside auditor would run it:

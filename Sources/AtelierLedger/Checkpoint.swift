@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A log's tree head in the C2SP tlog-checkpoint form: the origin line, the tree size in
 /// decimal and the base64 root hash, each ending in a newline. Signed as a note.

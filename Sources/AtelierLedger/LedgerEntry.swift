@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 public import Foundation
 
 /// What the log records about one generated job: who made it, with which model, from which

@@ -1,4 +1,4 @@
-public import Crypto
+import Crypto
 public import Foundation
 
 /// A node of the log's Merkle tree: 32 bytes of SHA-256 (RFC 6962 §2.1, RFC 9162 §2.1.1).

@@ -1,5 +1,5 @@
-public import Crypto
-public import Foundation
+import Crypto
+import Foundation
 
 /// An Ed25519 key that signs notes, in the C2SP signed-note key format
 /// (`PRIVATE+KEY+<name>+<key id hex>+<base64 of 0x01 ‖ seed>`).

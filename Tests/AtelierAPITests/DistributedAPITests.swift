@@ -1,4 +1,5 @@
 import AtelierAPI
+import AtelierLedger
 import AtelierBlobs
 import AtelierClient
 import AtelierTestSupport
@@ -20,7 +21,9 @@ struct DistributedAPITests {
         let s3 = try await ThrowawayS3.shared()
         let prefix = "nodes-\(UUID().uuidString.prefix(8).lowercased())"
         let signing = "shared-signing-secret-\(UUID().uuidString)"
+        let ledgerKey = try NoteSigner(name: "atelier.local/ledger").encoded
         func configure(_ configuration: inout ServerConfiguration) {
+            configuration.ledgerKey = ledgerKey
             configuration.databaseURL = url
             configuration.storage = .s3(bucket: s3.info.bucket, prefix: prefix)
             configuration.environment = s3.environment.merging(["ATELIER_S3_PRESIGN": presign ? "1" : "0"]) { $1 }

@@ -125,3 +125,34 @@ struct LedgerAPITests {
         }
     }
 }
+
+@Suite("The ledger key")
+struct LedgerKeyTests {
+    @Test("a node with another ledger key than the log's refuses to start, naming both keys")
+    func oneLogOneKey() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-ledger-key-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var configuration = ServerConfiguration(dataDirectory: directory, port: 0, workers: 0, adminKey: TestServer.adminKey)
+        let first = try await AtelierServer.open(configuration: configuration)
+        let key = try String(contentsOf: directory.appendingPathComponent("ledger.key"), encoding: .utf8)
+        #expect(key.hasPrefix("PRIVATE+KEY+atelier.local/ledger+"))
+        let attributes = try FileManager.default.attributesOfItem(atPath: directory.appendingPathComponent("ledger.key").path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        await first.services.store.shutdown()
+
+        // The same key again (from the file, or given in configuration) is fine.
+        configuration.ledgerKey = key.trimmingCharacters(in: .whitespacesAndNewlines)
+        let again = try await AtelierServer.open(configuration: configuration)
+        await again.services.store.shutdown()
+
+        let other = try NoteSigner(name: "atelier.local/ledger")
+        configuration.ledgerKey = other.encoded
+        do {
+            let refused = try await AtelierServer.open(configuration: configuration)
+            await refused.services.store.shutdown()
+            Issue.record("a node with another ledger key started")
+        } catch {
+            #expect("\(error)".contains(other.verifier.encoded) && "\(error)".contains("ATELIER_LEDGER_KEY"), "\(error)")
+        }
+    }
+}

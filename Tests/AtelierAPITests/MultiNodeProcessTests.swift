@@ -1,3 +1,4 @@
+import AtelierLedger
 import AtelierTestSupport
 import AtelierWire
 import Foundation
@@ -9,6 +10,8 @@ import Testing
 @Suite("Many nodes, as processes")
 struct MultiNodeProcessTests {
     static let adminKey = "atl_admin_multinode00000000000000000000000"
+    /// Nodes sharing a database share the ledger's signer key.
+    static let ledgerKey = try! NoteSigner(name: "atelier.local/ledger")
 
     /// Starts `atelier serve` on the shared database and bucket; returns it and its URL.
     private func node(database: String, prefix: String, s3: ThrowawayS3, signing: String) async throws -> (AtelierProcess, String) {
@@ -16,7 +19,8 @@ struct MultiNodeProcessTests {
         let child = try AtelierProcess(
             ["serve", "--data-dir", directory.path, "--port", "0", "--workers", "0", "--lease-seconds", "2",
              "--database", database, "--storage", "s3://\(s3.info.bucket)/\(prefix)", "--log-level", "error"],
-            environment: s3.environment.merging(["ATELIER_ADMIN_KEY": Self.adminKey, "ATELIER_SIGNING_KEY": signing]) { $1 })
+            environment: s3.environment.merging(["ATELIER_ADMIN_KEY": Self.adminKey, "ATELIER_SIGNING_KEY": signing,
+                                                      "ATELIER_LEDGER_KEY": Self.ledgerKey.encoded]) { $1 })
         let output = try await child.waitForOutput("Atelier listening on ")
         let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("Atelier listening on ") })
         return (child, String(try #require(line.split(separator: " ").first { $0.hasPrefix("http://") })))
@@ -127,6 +131,18 @@ struct MultiNodeProcessTests {
             let expected = Double(creator.weight) / 6
             #expect(abs(share - expected) < 0.05, "creator of weight \(creator.weight): share \(share), expected \(expected)")
         }
+
+        // The chain of title: both nodes sequenced into one log, with a node killed mid-way;
+        // once a checkpoint covers every job, a full audit through node A finds 2,000 entries.
+        let checkpointDeadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < checkpointDeadline {
+            let note = try await API(url: urlA, key: nil).send(.GET, "/v1/ledger/checkpoint").text
+            if (try? Checkpoint.open(note, verifier: Self.ledgerKey.verifier))?.size == Int64(total) { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        let audit = try await AtelierProcess.run(["ledger", "verify", "--server", urlA, "--key", Self.ledgerKey.verifier.encoded])
+        #expect(audit.status == 0, "\(audit.stderr)")
+        #expect(audit.stdout.contains("ledger OK: \(total) entries"), "\(audit.stdout)")
 
         for worker in workers where worker.process.isRunning { worker.signal(SIGTERM) }
         nodeA.signal(SIGTERM)

@@ -2,7 +2,7 @@ public import AtelierCore
 public import AtelierBlobs
 public import AtelierScheduler
 public import AtelierStore
-public import AtelierLedger
+import AtelierLedger
 public import AtelierWorker
 public import AtelierWire
 import Foundation

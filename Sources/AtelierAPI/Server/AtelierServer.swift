@@ -49,6 +49,18 @@ public final class AtelierServer: Sendable {
             await blobs.shutdown()
             throw error
         }
+        do {
+            // One log, one key: a node configured with another key must not start signing.
+            let pinned = try await engine.ledger.pinLedgerKey(ledgerSigner.verifier.encoded, now: Date())
+            guard pinned == ledgerSigner.verifier.encoded else {
+                throw LedgerError("this node's ledger key (\(ledgerSigner.verifier.encoded)) is not the key the ledger is "
+                    + "signed with (\(pinned)); give every node the same ATELIER_LEDGER_KEY")
+            }
+        } catch {
+            await engine.shutdown()
+            await blobs.shutdown()
+            throw error
+        }
         return AtelierServer(configuration: configuration, engine: engine, blobs: blobs, signingKey: signingKey,
                              ledgerSigner: ledgerSigner, adminKey: adminKey, adminKeyWasCreated: created, logger: logger)
     }

@@ -24,6 +24,9 @@ public protocol LedgerStore: Sendable {
     func ledgerCheckpoints(from: Int64, limit: Int) async throws -> [StoredCheckpoint]
     /// The checkpoint of the largest signed tree.
     func latestLedgerCheckpoint() async throws -> StoredCheckpoint?
+    /// Records `verifierKey` as the log's key if it has none yet, and returns the log's key:
+    /// a node whose key differs must not sign (nodes sharing a database share one key).
+    func pinLedgerKey(_ verifierKey: String, now: Date) async throws -> String
 }
 
 /// One entry of the log.

@@ -141,6 +141,18 @@ extension PostgresJobStore: LedgerStore {
             """).map(Self.checkpoint)
     }
 
+    public func pinLedgerKey(_ verifierKey: String, now: Date) async throws -> String {
+        let logger = self.logger
+        return try await transaction { connection in
+            try await connection.query("""
+                INSERT INTO ledger_key (id, verifier, created_at) VALUES (1, \(verifierKey), \(StoredRows.micros(now)))
+                ON CONFLICT (id) DO NOTHING
+                """, logger: logger)
+            return try await connection.query("SELECT verifier FROM ledger_key WHERE id = 1", logger: logger)
+                .collect().first.flatMap { PostgresColumns($0).text(0) } ?? verifierKey
+        }
+    }
+
     public func latestLedgerCheckpoint() async throws -> StoredCheckpoint? {
         let logger = self.logger
         return try await connection { connection in try await Self.latestCheckpoint(connection, logger: logger) }

@@ -129,6 +129,11 @@ enum PostgresSchema {
                 id    BIGINT PRIMARY KEY,
                 hash  BYTEA NOT NULL
             );
+            CREATE TABLE ledger_key (
+                id          INTEGER PRIMARY KEY CHECK (id = 1),
+                verifier    TEXT NOT NULL,
+                created_at  BIGINT NOT NULL
+            );
             CREATE TABLE ledger_checkpoints (
                 tree_size   BIGINT PRIMARY KEY,
                 note        TEXT NOT NULL,

@@ -122,6 +122,14 @@ extension SQLiteJobStore: LedgerStore {
         }
     }
 
+    public func pinLedgerKey(_ verifierKey: String, now: Date) async throws -> String {
+        try await database.write { db in
+            try db.execute(sql: "INSERT INTO ledger_key (id, verifier, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING",
+                           arguments: [verifierKey, StoredRows.micros(now)])
+            return try String.fetchOne(db, sql: "SELECT verifier FROM ledger_key WHERE id = 1") ?? verifierKey
+        }
+    }
+
     public func latestLedgerCheckpoint() async throws -> StoredCheckpoint? {
         try await database.read { db in try Self.latestCheckpoint(db) }
     }

@@ -129,6 +129,12 @@ enum SQLiteSchema {
                     id    INTEGER PRIMARY KEY,
                     hash  BLOB NOT NULL
                 );
+                -- The one key the log is signed with (its verifier key), pinned by the first node.
+                CREATE TABLE ledger_key (
+                    id          INTEGER PRIMARY KEY CHECK (id = 1),
+                    verifier    TEXT NOT NULL,
+                    created_at  INTEGER NOT NULL
+                );
                 -- Every signed tree head, kept for ever.
                 CREATE TABLE ledger_checkpoints (
                     tree_size   INTEGER PRIMARY KEY,
