@@ -37,7 +37,6 @@ extension PostgresJobStore: LedgerStore {
                     INSERT INTO ledger_hashes (id, hash)
                     SELECT * FROM UNNEST(\(hashes.map(\.index))::bigint[], \(hashes.map { ByteBuffer(bytes: $0.hash.bytes) })::bytea[])
                     """, logger: logger)
-                // By job, not by sequence number: a lower number may still be uncommitted elsewhere.
                 try await connection.query("""
                     DELETE FROM ledger_queue WHERE job_id = ANY(\(leaves.map(\.jobID.rawValue))::text[])
                     """, logger: logger)
@@ -74,14 +73,14 @@ extension PostgresJobStore: LedgerStore {
         return hashes
     }
 
-    /// The oldest committed queue rows with their jobs and artifacts, in queue order.
+    /// Committed queue rows with their jobs and artifacts, oldest job first.
     static func queuedLedgerJobs(_ connection: PostgresConnection, limit: Int, logger: Logger) async throws
         -> [(job: Job, artifacts: [Artifact])]
     {
         let jobColumns = StoredRows.jobColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         let jobs = try await connection.query("""
             SELECT \(unescaped: jobColumns.joined(separator: ", ")) FROM ledger_queue q JOIN jobs j ON j.id = q.job_id
-            ORDER BY q.seq LIMIT \(Int64(limit))
+            ORDER BY q.job_id LIMIT \(Int64(limit))
             """, logger: logger).collect().map { StoredRows.job(PostgresColumns($0)).job }
         guard !jobs.isEmpty else { return [] }
         let artifacts = Dictionary(grouping: try await connection.query("""

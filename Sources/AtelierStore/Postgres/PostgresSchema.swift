@@ -117,8 +117,7 @@ enum PostgresSchema {
             """),
         Migration(version: 2, name: "ledger", sql: """
             CREATE TABLE ledger_queue (
-                seq     BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-                job_id  TEXT NOT NULL UNIQUE REFERENCES jobs(id)
+                job_id  TEXT PRIMARY KEY
             );
             CREATE TABLE ledger_entries (
                 leaf_index  BIGINT PRIMARY KEY,
@@ -139,7 +138,7 @@ enum PostgresSchema {
                 note        TEXT NOT NULL,
                 created_at  BIGINT NOT NULL
             );
-            INSERT INTO ledger_queue (job_id) SELECT id FROM jobs WHERE state = 'succeeded' ORDER BY finished_at, id
+            INSERT INTO ledger_queue (job_id) SELECT id FROM jobs WHERE state = 'succeeded'
             """),
     ]
 

@@ -55,6 +55,12 @@ extension SQLiteJobStore {
                 """),
             arguments: [StoredRows.micros(now), pairs]
         ))
+        // The chain of title: the ledger entries are queued in the transaction that makes the
+        // jobs succeed, in one statement for the batch.
+        if !completed.isEmpty {
+            try db.cachedStatement(sql: "INSERT INTO ledger_queue (job_id) SELECT value FROM json_each(?)")
+                .execute(arguments: ["[" + completed.map { "\"\($0)\"" }.joined(separator: ",") + "]"])
+        }
         var outcomes: [CompletionOutcome] = []
         outcomes.reserveCapacity(completions.count)
         var recorded: Set<String> = []
@@ -65,8 +71,6 @@ extension SQLiteJobStore {
                 outcomes.append(.leaseLost)
                 continue
             }
-            // The chain of title: queued for the ledger in the transaction that makes it succeeded.
-            try db.cachedStatement(sql: "INSERT INTO ledger_queue (job_id) VALUES (?)").execute(arguments: [id])
             for artifact in completion.artifacts {
                 try db.cachedStatement(sql: """
                     INSERT INTO artifacts (id, job_id, name, content_type, bytes, sha256, storage_key, created_at)

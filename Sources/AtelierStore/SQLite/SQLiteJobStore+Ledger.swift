@@ -15,15 +15,15 @@ extension SQLiteJobStore: LedgerStore {
             while appended < sequencer.passLimit {
                 let pending = try Self.queuedLedgerJobs(db, limit: min(sequencer.batchSize, sequencer.passLimit - appended))
                 if pending.isEmpty { break }
-                let (leaves, hashes) = sequencer.append(pending.map { ($0.job, $0.artifacts) }, to: &frontier)
+                let (leaves, hashes) = sequencer.append(pending, to: &frontier)
                 let insertEntry = try db.cachedStatement(sql: "INSERT INTO ledger_entries (leaf_index, job_id, entry) VALUES (?, ?, ?)")
                 for leaf in leaves {
                     try insertEntry.execute(arguments: [leaf.index, leaf.jobID.rawValue, Data(leaf.entry)])
                 }
                 let insertHash = try db.cachedStatement(sql: "INSERT INTO ledger_hashes (id, hash) VALUES (?, ?)")
                 for (index, hash) in hashes { try insertHash.execute(arguments: [index, Data(hash.bytes)]) }
-                let last = try db.cachedStatement(sql: "DELETE FROM ledger_queue WHERE seq <= ?")
-                try last.execute(arguments: [pending.last!.seq])
+                try db.cachedStatement(sql: "DELETE FROM ledger_queue WHERE job_id IN (SELECT value FROM json_each(?))")
+                    .execute(arguments: ["[" + leaves.map { "\"\($0.jobID.rawValue)\"" }.joined(separator: ",") + "]"])
                 appended += leaves.count
             }
             let latest = try Self.latestCheckpoint(db)
@@ -45,20 +45,20 @@ extension SQLiteJobStore: LedgerStore {
         return try LedgerSequencer.frontier(treeSize: size, stored: ledgerHashes(db, LedgerSequencer.frontierIndexes(treeSize: size)))
     }
 
-    /// The oldest queued jobs with their artifacts, in queue order.
-    static func queuedLedgerJobs(_ db: Database, limit: Int) throws -> [(job: Job, artifacts: [Artifact], seq: Int64)] {
+    /// Queued jobs with their artifacts, oldest job first.
+    static func queuedLedgerJobs(_ db: Database, limit: Int) throws -> [(job: Job, artifacts: [Artifact])] {
         let jobColumns = StoredRows.jobColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
         let rows = try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT \(jobColumns.joined(separator: ", ")), q.seq FROM ledger_queue q JOIN jobs j ON j.id = q.job_id
-            ORDER BY q.seq LIMIT ?
+            SELECT \(jobColumns.joined(separator: ", ")) FROM ledger_queue q JOIN jobs j ON j.id = q.job_id
+            ORDER BY q.job_id LIMIT ?
             """), arguments: [limit])
         guard !rows.isEmpty else { return [] }
-        let jobs = rows.map { (StoredRows.job($0).job, $0[StoredRows.jobColumnCount] as Int64) }
-        let ids = "[" + jobs.map { "\"\($0.0.id.rawValue)\"" }.joined(separator: ",") + "]"
+        let jobs = rows.map { StoredRows.job($0).job }
+        let ids = "[" + jobs.map { "\"\($0.id.rawValue)\"" }.joined(separator: ",") + "]"
         let artifacts = Dictionary(grouping: try Row.fetchAll(db.cachedStatement(sql: """
             SELECT \(StoredRows.artifactColumns) FROM artifacts WHERE job_id IN (SELECT value FROM json_each(?))
             """), arguments: [ids]).map(StoredRows.artifact), by: \.jobID)
-        return jobs.map { ($0.0, artifacts[$0.0.id] ?? [], $0.1) }
+        return jobs.map { ($0, artifacts[$0.id] ?? []) }
     }
 
     static func ledgerHashes(_ db: Database, _ indexes: [Int64]) throws -> [Int64: MerkleHash] {

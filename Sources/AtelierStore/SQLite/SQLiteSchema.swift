@@ -113,11 +113,12 @@ enum SQLiteSchema {
         migrator.registerMigration("v3-ledger") { db in
             try db.execute(sql: """
                 -- Succeeded jobs waiting for the ledger's sequencer. A row is written in the very
-                -- transaction that marks its job succeeded, and leaves only when the entry is in the log.
+                -- transaction that marks its job succeeded, and leaves only when the entry is in the
+                -- log. One B-tree keyed by job (no foreign key, no second index): it is written on
+                -- the completion path of every job. The sequencer takes queued jobs in id order.
                 CREATE TABLE ledger_queue (
-                    seq     INTEGER PRIMARY KEY,
-                    job_id  TEXT NOT NULL UNIQUE REFERENCES jobs(id)
-                );
+                    job_id  TEXT PRIMARY KEY NOT NULL
+                ) WITHOUT ROWID;
                 -- The log: one canonical JSON entry per leaf, leaf indexes dense from 0.
                 CREATE TABLE ledger_entries (
                     leaf_index  INTEGER PRIMARY KEY,
@@ -141,7 +142,7 @@ enum SQLiteSchema {
                     note        TEXT NOT NULL,
                     created_at  INTEGER NOT NULL
                 );
-                INSERT INTO ledger_queue (job_id) SELECT id FROM jobs WHERE state = 'succeeded' ORDER BY finished_at, id;
+                INSERT INTO ledger_queue (job_id) SELECT id FROM jobs WHERE state = 'succeeded';
                 """)
         }
         return migrator
