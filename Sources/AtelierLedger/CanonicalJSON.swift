@@ -8,7 +8,25 @@ public indirect enum CanonicalJSON: Hashable, Sendable {
     case bool(Bool)
     case null
     case array([CanonicalJSON])
-    case object([String: CanonicalJSON])
+    case object(Members)
+
+    /// An object's members, written as a dictionary literal; keys must be unique. Kept as two
+    /// arrays rather than a dictionary: entries are built at volume and hashing every key
+    /// cost more than sorting a dozen of them.
+    public struct Members: Hashable, Sendable, ExpressibleByDictionaryLiteral {
+        var keys: [String]
+        var values: [CanonicalJSON]
+
+        public init(dictionaryLiteral elements: (String, CanonicalJSON)...) {
+            keys = elements.map(\.0)
+            values = elements.map(\.1)
+        }
+
+        public mutating func add(_ key: String, _ value: CanonicalJSON) {
+            keys.append(key)
+            values.append(value)
+        }
+    }
 
     /// The canonical UTF-8 bytes.
     public var bytes: [UInt8] {
@@ -34,20 +52,39 @@ public indirect enum CanonicalJSON: Hashable, Sendable {
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            let keys = members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
-            for (i, key) in keys.enumerated() {
+            let order = Self.sortedOrder(members.keys)
+            for (i, index) in order.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                Self.writeString(key, into: &out)
+                Self.writeString(members.keys[index], into: &out)
                 out.append(UInt8(ascii: ":"))
-                members[key]!.write(into: &out)
+                members.values[index].write(into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
     }
 
+    /// The indexes of `keys` in RFC 8785 order (UTF-16 code units). When every key is ASCII
+    /// (the usual case) that is byte order, compared without transcoding.
+    private static func sortedOrder(_ keys: [String]) -> [Int] {
+        if keys.allSatisfy({ $0.utf8.allSatisfy { $0 < 0x80 } }) {
+            let bytes = keys.map { Array($0.utf8) }
+            return bytes.indices.sorted { bytes[$0].lexicographicallyPrecedes(bytes[$1]) }
+        }
+        return keys.indices.sorted { keys[$0].utf16.lexicographicallyPrecedes(keys[$1].utf16) }
+    }
+
     private static func writeString(_ value: String, into out: inout [UInt8]) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
+        var value = value
+        let plain = value.withUTF8 { bytes in
+            bytes.allSatisfy { $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }
+        }
+        if plain {
+            value.withUTF8 { out.append(contentsOf: $0) }
+            out.append(UInt8(ascii: "\""))
+            return
+        }
+        let hex: [UInt8] = Array("0123456789abcdef".utf8)
         for byte in value.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])

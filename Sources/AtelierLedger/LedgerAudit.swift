@@ -37,6 +37,11 @@ public struct LedgerAudit: Sendable {
         self.pinned = pinned
     }
 
+    /// The job an entry names, for messages (entries are parsed only when something is wrong).
+    static func job(in entry: [UInt8]) -> String {
+        (try? LedgerEntryReading(bytes: entry))?.job_id ?? "unreadable"
+    }
+
     public func run(_ source: some LedgerAuditSource) async throws -> LedgerAuditReport {
         var frontier = MerkleFrontier()
         var pending: [(treeSize: Int64, note: String)] = try await source.checkpoints(from: 0, limit: pageSize)
@@ -96,16 +101,12 @@ public struct LedgerAudit: Sendable {
                         ? "entry \(frontier.size) is missing (the next stored entry is \(index))"
                         : "entry \(index) appears out of order")
                 }
-                let reading: LedgerEntryReading
-                do { reading = try LedgerEntryReading(bytes: entry) } catch {
-                    throw LedgerError("entry \(index) is not a ledger entry")
-                }
                 var at = StoredHashIndex.count(forTreeSize: frontier.size)
                 for hash in frontier.append(leaf: .leaf(entry)) {
                     if let stored, stored[at] != hash {
                         throw LedgerError(stored[at] == nil
-                            ? "stored hash \(at) is missing (at entry \(index), job \(reading.job_id))"
-                            : "entry \(index) (job \(reading.job_id)) does not match the tree's stored hashes: "
+                            ? "stored hash \(at) is missing (at entry \(index), job \(Self.job(in: entry)))"
+                            : "entry \(index) (job \(Self.job(in: entry))) does not match the tree's stored hashes: "
                                 + "it was changed, or moved from another position")
                     }
                     at += 1

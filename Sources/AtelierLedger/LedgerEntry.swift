@@ -59,7 +59,7 @@ public struct LedgerEntry: Hashable, Sendable {
     }
 
     public var json: CanonicalJSON {
-        var members: [String: CanonicalJSON] = [
+        var members: CanonicalJSON.Members = [
             "v": .integer(Self.formatVersion),
             "job_id": .string(jobID),
             "creator_id": .string(creatorID),
@@ -74,7 +74,7 @@ public struct LedgerEntry: Hashable, Sendable {
             "created_at": .string(Self.rfc3339(micros: createdAtMicros)),
             "completed_at": .string(Self.rfc3339(micros: completedAtMicros)),
         ]
-        if let parentJobID { members["parent_job_id"] = .string(parentJobID) }
+        if let parentJobID { members.add("parent_job_id", .string(parentJobID)) }
         return .object(members)
     }
 
@@ -83,7 +83,7 @@ public struct LedgerEntry: Hashable, Sendable {
 
     /// Lower-case hex SHA-256.
     public static func sha256Hex(_ bytes: some DataProtocol) -> String {
-        SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined()
+        MerkleHash.hex(SHA256.hash(data: bytes))
     }
 
     /// RFC 3339 in UTC with microseconds, computed from the integer so it never rounds.
@@ -93,8 +93,13 @@ public struct LedgerEntry: Hashable, Sendable {
         var time = time_t(seconds)
         var parts = tm()
         gmtime_r(&time, &parts)
-        return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-                      Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), Int(fraction))
+        func padded(_ value: Int, _ width: Int) -> String {
+            let digits = String(value)
+            return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+        }
+        return padded(Int(parts.tm_year) + 1900, 4) + "-" + padded(Int(parts.tm_mon) + 1, 2) + "-" + padded(Int(parts.tm_mday), 2)
+            + "T" + padded(Int(parts.tm_hour), 2) + ":" + padded(Int(parts.tm_min), 2) + ":" + padded(Int(parts.tm_sec), 2)
+            + "." + padded(Int(fraction), 6) + "Z"
     }
 }
 

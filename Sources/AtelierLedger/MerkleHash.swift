@@ -48,6 +48,20 @@ public struct MerkleHash: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var base64: String { Data(bytes).base64EncodedString() }
-    public var hex: String { bytes.map { String(format: "%02x", $0) }.joined() }
+    public var hex: String { Self.hex(bytes) }
+
+    /// Lower-case hex, without Foundation's formatter (this runs once per entry at volume).
+    public static func hex(_ bytes: some Sequence<UInt8>) -> String {
+        let digits: StaticString = "0123456789abcdef"
+        var out: [UInt8] = []
+        out.reserveCapacity(64)
+        digits.withUTF8Buffer { digits in
+            for byte in bytes {
+                out.append(digits[Int(byte >> 4)])
+                out.append(digits[Int(byte & 0x0F)])
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
     public var description: String { hex }
 }

@@ -10,8 +10,27 @@ import Logging
 /// `atelier ledger …`: auditing the chain of title.
 struct LedgerCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "ledger", abstract: "Audit the chain-of-title ledger.", subcommands: [Verify.self]
+        commandName: "ledger", abstract: "Audit the chain-of-title ledger, or make its signer key.",
+        subcommands: [Verify.self, Keygen.self]
     )
+
+    /// A signer key for a distributed deployment, where every node needs the same one.
+    struct Keygen: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "keygen",
+            abstract: "Print a new Ed25519 ledger signer key (for ATELIER_LEDGER_KEY); its verifier key goes to stderr."
+        )
+
+        @Option(help: "The key name: the ledger origin the nodes use (ATELIER_LEDGER_ORIGIN).")
+        var name = "atelier.local/ledger"
+
+        func run() throws {
+            let signer: NoteSigner
+            do { signer = try NoteSigner(name: name) } catch { throw CLIFailure("--name: \(error)") }
+            print(signer.encoded)
+            printError("verifier key (publish it; GET /v1/ledger/key serves it too): \(signer.verifier.encoded)")
+        }
+    }
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(

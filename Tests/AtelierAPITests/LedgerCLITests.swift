@@ -145,3 +145,25 @@ struct LedgerCLITests {
         return try database.read { db in try DatabaseValue.fetchOne(db, sql: sql).map { "\($0.storage.value ?? "")" } ?? "" }
     }
 }
+
+@Suite("atelier ledger keygen")
+struct LedgerKeygenTests {
+    @Test("keygen prints a signer key that a server accepts and whose verifier it publishes")
+    func keygenMakesAUsableKey() async throws {
+        let made = try await AtelierProcess.run(["ledger", "keygen", "--name", "studio.example/ledger"])
+        #expect(made.status == 0, "\(made.stderr)")
+        let signer = try NoteSigner(encoded: made.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
+        #expect(signer.name == "studio.example/ledger")
+        #expect(made.stderr.contains(signer.verifier.encoded))
+        let bad = try await AtelierProcess.run(["ledger", "keygen", "--name", "two words"])
+        #expect(bad.status != 0 && bad.stderr.contains("--name"), "\(bad.stderr)")
+
+        try await withServer(configure: {
+            $0.ledgerKey = signer.encoded
+            $0.ledgerOrigin = "studio.example/ledger"
+        }) { server in
+            let published = try await server.client(nil).send(.GET, "/v1/ledger/key").text
+            #expect(published == signer.verifier.encoded + "\n")
+        }
+    }
+}

@@ -30,13 +30,13 @@ public struct LedgerSequencer: Sendable {
 
     /// The entry the log records for a succeeded job and the artifacts it made.
     public func entry(for job: Job, artifacts: [Artifact]) -> LedgerEntry {
-        var params: [String: CanonicalJSON] = [
+        var params: CanonicalJSON.Members = [
             "width": .integer(Int64(job.params.width)), "height": .integer(Int64(job.params.height)),
             "seed": .integer(Int64(job.params.seed)), "format": .string(job.params.format.rawValue),
             "frames": .integer(Int64(job.params.frames)), "fps": .integer(Int64(job.params.fps)),
             "steps": .integer(Int64(job.params.steps)),
         ]
-        if let negative = job.negativePrompt { params["negative_prompt"] = .string(negative) }
+        if let negative = job.negativePrompt { params.add("negative_prompt", .string(negative)) }
         return LedgerEntry(
             jobID: job.id.rawValue, parentJobID: job.parentID?.rawValue, creatorID: job.creatorID.rawValue,
             kind: job.kind.rawValue, modelID: job.model.rawValue, modelVersion: modelVersion(job.model),

@@ -121,7 +121,7 @@ enum PostgresSchema {
             );
             CREATE TABLE ledger_entries (
                 leaf_index  BIGINT PRIMARY KEY,
-                job_id      TEXT NOT NULL UNIQUE REFERENCES jobs(id),
+                job_id      TEXT NOT NULL UNIQUE,
                 entry       BYTEA NOT NULL
             );
             CREATE TABLE ledger_hashes (

@@ -16,12 +16,22 @@ extension SQLiteJobStore: LedgerStore {
                 let pending = try Self.queuedLedgerJobs(db, limit: min(sequencer.batchSize, sequencer.passLimit - appended))
                 if pending.isEmpty { break }
                 let (leaves, hashes) = sequencer.append(pending, to: &frontier)
-                let insertEntry = try db.cachedStatement(sql: "INSERT INTO ledger_entries (leaf_index, job_id, entry) VALUES (?, ?, ?)")
+                // Bound through SQLite's C API: these run for every entry and hash of the log.
+                let insertEntry = try db.cachedStatement(sql: "INSERT INTO ledger_entries (leaf_index, job_id, entry) VALUES (?1, ?2, ?3)")
                 for leaf in leaves {
-                    try insertEntry.execute(arguments: [leaf.index, leaf.jobID.rawValue, Data(leaf.entry)])
+                    let insert = SQLiteRawStatement(insertEntry)
+                    insert.bind(1, leaf.index)
+                    insert.bind(2, leaf.jobID.rawValue)
+                    insert.bind(3, bytes: leaf.entry)
+                    try insert.run()
                 }
-                let insertHash = try db.cachedStatement(sql: "INSERT INTO ledger_hashes (id, hash) VALUES (?, ?)")
-                for (index, hash) in hashes { try insertHash.execute(arguments: [index, Data(hash.bytes)]) }
+                let insertHash = try db.cachedStatement(sql: "INSERT INTO ledger_hashes (id, hash) VALUES (?1, ?2)")
+                for (index, hash) in hashes {
+                    let insert = SQLiteRawStatement(insertHash)
+                    insert.bind(1, index)
+                    insert.bind(2, bytes: hash.bytes)
+                    try insert.run()
+                }
                 try db.cachedStatement(sql: "DELETE FROM ledger_queue WHERE job_id IN (SELECT value FROM json_each(?))")
                     .execute(arguments: ["[" + leaves.map { "\"\($0.jobID.rawValue)\"" }.joined(separator: ",") + "]"])
                 appended += leaves.count
@@ -48,28 +58,36 @@ extension SQLiteJobStore: LedgerStore {
     /// Queued jobs with their artifacts, oldest job first.
     static func queuedLedgerJobs(_ db: Database, limit: Int) throws -> [(job: Job, artifacts: [Artifact])] {
         let jobColumns = StoredRows.jobColumns.split(separator: ",").map { "j." + $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-        let rows = try Row.fetchAll(db.cachedStatement(sql: """
+        let select = SQLiteRawStatement(try db.cachedStatement(sql: """
             SELECT \(jobColumns.joined(separator: ", ")) FROM ledger_queue q JOIN jobs j ON j.id = q.job_id
-            ORDER BY q.job_id LIMIT ?
-            """), arguments: [limit])
-        guard !rows.isEmpty else { return [] }
-        let jobs = rows.map { StoredRows.job($0).job }
-        let ids = "[" + jobs.map { "\"\($0.id.rawValue)\"" }.joined(separator: ",") + "]"
-        let artifacts = Dictionary(grouping: try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT \(StoredRows.artifactColumns) FROM artifacts WHERE job_id IN (SELECT value FROM json_each(?))
-            """), arguments: [ids]).map(StoredRows.artifact), by: \.jobID)
+            ORDER BY q.job_id LIMIT ?1
+            """))
+        select.bind(1, limit)
+        var jobs: [Job] = []
+        while try select.step() { jobs.append(StoredRows.job(select).job) }
+        guard !jobs.isEmpty else { return [] }
+        let artifactSelect = SQLiteRawStatement(try db.cachedStatement(sql: """
+            SELECT \(StoredRows.artifactColumns) FROM artifacts WHERE job_id IN (SELECT value FROM json_each(?1))
+            """))
+        artifactSelect.bind(1, jsonArray(jobs.map(\.id.rawValue)))
+        var artifacts: [JobID: [Artifact]] = [:]
+        while try artifactSelect.step() {
+            let artifact = StoredRows.artifact(artifactSelect)
+            artifacts[artifact.jobID, default: []].append(artifact)
+        }
         return jobs.map { ($0, artifacts[$0.id] ?? []) }
     }
 
     static func ledgerHashes(_ db: Database, _ indexes: [Int64]) throws -> [Int64: MerkleHash] {
         guard !indexes.isEmpty else { return [:] }
-        let list = "[" + indexes.map(String.init).joined(separator: ",") + "]"
+        let select = SQLiteRawStatement(try db.cachedStatement(sql: """
+            SELECT id, hash FROM ledger_hashes WHERE id IN (SELECT value FROM json_each(?1))
+            """))
+        select.bind(1, "[" + indexes.map(String.init).joined(separator: ",") + "]")
         var hashes: [Int64: MerkleHash] = [:]
-        for row in try Row.fetchAll(db.cachedStatement(sql: """
-            SELECT id, hash FROM ledger_hashes WHERE id IN (SELECT value FROM json_each(?))
-            """), arguments: [list]) {
-            let data: Data = row[1]
-            if let hash = MerkleHash(data) { hashes[row[0]] = hash }
+        hashes.reserveCapacity(indexes.count)
+        while try select.step() {
+            if let id = select.integer(0), let hash = select.blob(1).flatMap(MerkleHash.init) { hashes[id] = hash }
         }
         return hashes
     }
@@ -96,9 +114,19 @@ extension SQLiteJobStore: LedgerStore {
 
     public func ledgerLeaves(from: Int64, count: Int) async throws -> [LedgerLeaf] {
         try await database.read { db in
-            try Row.fetchAll(db, sql: """
-                SELECT leaf_index, job_id, entry FROM ledger_entries WHERE leaf_index >= ? ORDER BY leaf_index LIMIT ?
-                """, arguments: [from, max(0, count)]).map(Self.leaf)
+            let select = SQLiteRawStatement(try db.cachedStatement(sql: """
+                SELECT leaf_index, job_id, entry FROM ledger_entries WHERE leaf_index >= ?1 ORDER BY leaf_index LIMIT ?2
+                """))
+            select.bind(1, from)
+            select.bind(2, max(0, count))
+            var leaves: [LedgerLeaf] = []
+            leaves.reserveCapacity(max(0, count))
+            while try select.step() {
+                leaves.append(LedgerLeaf(index: select.integer(0) ?? 0,
+                                         jobID: JobID(rawValue: select.text(1) ?? "") ?? JobID(rawValue: "invalid")!,
+                                         entry: select.blob(2) ?? []))
+            }
+            return leaves
         }
     }
 

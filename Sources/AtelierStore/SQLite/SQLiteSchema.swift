@@ -119,10 +119,11 @@ enum SQLiteSchema {
                 CREATE TABLE ledger_queue (
                     job_id  TEXT PRIMARY KEY NOT NULL
                 ) WITHOUT ROWID;
-                -- The log: one canonical JSON entry per leaf, leaf indexes dense from 0.
+                -- The log: one canonical JSON entry per leaf, leaf indexes dense from 0. Only the
+                -- sequencer writes it, from joined job rows, so no foreign key is checked per entry.
                 CREATE TABLE ledger_entries (
                     leaf_index  INTEGER PRIMARY KEY,
-                    job_id      TEXT NOT NULL UNIQUE REFERENCES jobs(id),
+                    job_id      TEXT NOT NULL UNIQUE,
                     entry       BLOB NOT NULL
                 );
                 -- Every leaf and complete subtree hash, at its StoredHashIndex.
