@@ -1,6 +1,7 @@
 public import AtelierCore
 public import AtelierLedger
 public import Foundation
+import Dispatch
 
 /// How the log grows, apart from any database: turns succeeded jobs into canonical entries,
 /// extends the tree's frontier with their leaves, and decides when to sign a checkpoint.
@@ -55,20 +56,35 @@ public struct LedgerSequencer: Sendable {
     public func append(_ jobs: [(job: Job, artifacts: [Artifact])], to frontier: inout MerkleFrontier)
         -> (leaves: [LedgerLeaf], hashes: [(index: Int64, hash: MerkleHash)])
     {
+        // Entries and leaf hashes do not depend on each other: they are most of a pass's work,
+        // so they are made on every core; only the tree itself grows in order.
+        let made = [(entry: [UInt8], leaf: MerkleHash)?](unsafeUninitializedCapacity: jobs.count) { buffer, count in
+            let slots = Slots(base: buffer.baseAddress!)
+            DispatchQueue.concurrentPerform(iterations: jobs.count) { index in
+                let bytes = entry(for: jobs[index].job, artifacts: jobs[index].artifacts).bytes
+                // Each iteration writes its own slot, and all finish before the buffer is read.
+                (slots.base + index).initialize(to: (bytes, MerkleHash.leaf(bytes)))
+            }
+            count = jobs.count
+        }
         var leaves: [LedgerLeaf] = []
         var hashes: [(index: Int64, hash: MerkleHash)] = []
         leaves.reserveCapacity(jobs.count)
         hashes.reserveCapacity(jobs.count * 2)
-        for (job, artifacts) in jobs {
-            let bytes = entry(for: job, artifacts: artifacts).bytes
+        for (index, (job, _)) in jobs.enumerated() {
+            let (bytes, leaf) = made[index]!
             leaves.append(LedgerLeaf(index: frontier.size, jobID: job.id, entry: bytes))
             var next = StoredHashIndex.count(forTreeSize: frontier.size)
-            for hash in frontier.append(leaf: .leaf(bytes)) {
+            for hash in frontier.append(leaf: leaf) {
                 hashes.append((next, hash))
                 next += 1
             }
         }
         return (leaves, hashes)
+    }
+
+    private struct Slots: @unchecked Sendable {
+        let base: UnsafeMutablePointer<(entry: [UInt8], leaf: MerkleHash)?>
     }
 
     /// A signed checkpoint for the frontier's tree when one is due: the tree grew past the last
