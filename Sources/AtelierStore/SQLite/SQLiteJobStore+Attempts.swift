@@ -59,7 +59,7 @@ extension SQLiteJobStore {
         // jobs succeed, in one statement for the batch.
         if !completed.isEmpty {
             try db.cachedStatement(sql: "INSERT INTO ledger_queue (job_id) SELECT value FROM json_each(?)")
-                .execute(arguments: ["[" + completed.map { "\"\($0)\"" }.joined(separator: ",") + "]"])
+                .execute(arguments: [jsonArray(Array(completed))])
         }
         var outcomes: [CompletionOutcome] = []
         outcomes.reserveCapacity(completions.count)

@@ -33,7 +33,7 @@ extension SQLiteJobStore: LedgerStore {
                     try insert.run()
                 }
                 try db.cachedStatement(sql: "DELETE FROM ledger_queue WHERE job_id IN (SELECT value FROM json_each(?))")
-                    .execute(arguments: ["[" + leaves.map { "\"\($0.jobID.rawValue)\"" }.joined(separator: ",") + "]"])
+                    .execute(arguments: [Self.jsonArray(leaves.map(\.jobID.rawValue))])
                 appended += leaves.count
             }
             let latest = try Self.latestCheckpoint(db)
