@@ -62,3 +62,12 @@ extension BlobKey {
         return try BlobKey(creator: creator, job: job, name: "a\(fence)-\(name)")
     }
 }
+
+extension BlobKey {
+    /// Where an upload's bytes live: `{creator}/{upload}/source.{ext}`. The upload's id stands in
+    /// the job's place; both are generated UUIDv7 identifiers of the same alphabet, so they never
+    /// collide, and the tenant prefix is the same.
+    public static func upload(creator: CreatorID, upload: UploadID, fileExtension: String) throws(ValidationError) -> BlobKey {
+        try BlobKey(creator: creator, job: JobID(rawValue: upload.rawValue)!, name: "source.\(fileExtension)")
+    }
+}

@@ -12,6 +12,15 @@ public struct CostModel: Sendable, Hashable {
     }
 
     public func cost(of params: JobParams) -> Int {
-        max(minimum, Int((params.megapixels * creditsPerMegapixel).rounded(.up)))
+        cost(megapixels: params.megapixels)
+    }
+
+    /// The price of `frames` frames of `width`×`height` pixels (a still is one frame).
+    public func cost(width: Int, height: Int, frames: Int) -> Int {
+        cost(megapixels: Double(width * height * max(frames, 1)) / 1_000_000)
+    }
+
+    private func cost(megapixels: Double) -> Int {
+        max(minimum, Int((megapixels * creditsPerMegapixel).rounded(.up)))
     }
 }

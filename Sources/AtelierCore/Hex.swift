@@ -14,4 +14,11 @@ public enum Hex {
         }
         return String(decoding: output, as: UTF8.self)
     }
+
+    /// `#RRGGBB` (upper case, as palettes are written) for channels 0…255.
+    public static func colour(red: Int, green: Int, blue: Int) -> String {
+        let value = (red & 0xFF) << 16 | (green & 0xFF) << 8 | (blue & 0xFF)
+        let digits = String(value, radix: 16, uppercase: true)
+        return "#" + String(repeating: "0", count: 6 - digits.count) + digits
+    }
 }

@@ -39,5 +39,6 @@ public final class IDGenerator: Sendable {
     public func jobID() -> JobID { JobID(next()) }
     public func creatorID() -> CreatorID { CreatorID(next()) }
     public func artifactID() -> ArtifactID { ArtifactID(next()) }
+    public func uploadID() -> UploadID { UploadID(next()) }
     public func workerID() -> WorkerID { WorkerID(next()) }
 }

@@ -35,6 +35,13 @@ public protocol JobStore: Sendable {
     /// An artifact, if it exists and the scope may see the job that made it.
     func artifact(id: ArtifactID, scope: AccessScope) async throws -> Artifact?
 
+    // MARK: Uploads
+
+    /// Records an upload whose bytes are already in the blob store.
+    func createUpload(_ upload: Upload) async throws
+    /// An upload, if it exists and the scope may see it (its creator, or an operator).
+    func upload(id: UploadID, scope: AccessScope) async throws -> Upload?
+
     // MARK: Dispatch
 
     /// Leases up to `request.limit` jobs in fair-share order, each with a new fencing token.

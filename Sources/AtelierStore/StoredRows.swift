@@ -16,7 +16,7 @@ enum StoredRows {
         id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed, format, frames, fps,
         steps, priority, cost, state, attempt, max_attempts, progress, error_code, error_message, created_at,
         started_at, finished_at, available_at, cancel_requested, parent_id, idempotency_key, lease_holder,
-        lease_expires_at, lease_fence
+        lease_expires_at, lease_fence, scenes, transition, preview
         """
 
     /// How many columns `jobColumns` names (the index of a column selected after them).
@@ -60,7 +60,8 @@ enum StoredRows {
             negativePrompt: row.text(6),
             params: JobParams(
                 width: int(7), height: int(8), seed: UInt32(truncatingIfNeeded: row.integer(9) ?? 0),
-                format: OutputFormat(rawValue: text(10)) ?? .png, frames: int(11), fps: int(12), steps: int(13)
+                format: OutputFormat(rawValue: text(10)) ?? .png, frames: int(11), fps: int(12), steps: int(13),
+                scenes: int(32), transition: row.text(33), preview: int(34) != 0
             ),
             priority: int(14),
             cost: int(15),
@@ -80,6 +81,31 @@ enum StoredRows {
             leaseExpiresAt: optionalDate(row.integer(30))
         )
         return (job, row.integer(31) ?? 0)
+    }
+
+    static let uploadColumns = """
+        id, creator_id, kind, content_type, bytes, sha256, width, height, duration_ms, features, storage_key, created_at
+        """
+
+    static func upload(_ row: some ColumnReader) -> Upload {
+        let features = row.text(9).flatMap { try? JSONDecoder().decode(ReferenceFeatures.self, from: Data($0.utf8)) }
+        return Upload(
+            id: UploadID(rawValue: row.text(0) ?? "") ?? UploadID(rawValue: "invalid")!,
+            creatorID: CreatorID(rawValue: row.text(1) ?? "") ?? CreatorID(rawValue: "invalid")!,
+            kind: Upload.Kind(rawValue: row.text(2) ?? "") ?? .image,
+            contentType: row.text(3) ?? "", byteCount: Int(row.integer(4) ?? 0), sha256: row.text(5) ?? "",
+            width: Int(row.integer(6) ?? 0), height: Int(row.integer(7) ?? 0),
+            durationS: row.integer(8).map { Double($0) / 1000 },
+            features: features ?? ReferenceFeatures(palette: [], brightness: 0.5, motion: nil),
+            storageKey: row.text(10) ?? "", createdAt: date(row.integer(11) ?? 0)
+        )
+    }
+
+    /// The features as stored: compact JSON.
+    static func featuresJSON(_ features: ReferenceFeatures) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: (try? encoder.encode(features)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
     static let artifactColumns = "id, job_id, name, content_type, bytes, sha256, storage_key, created_at"

@@ -35,6 +35,47 @@ import Testing
     }
 
     @Test(arguments: StoreEngine.all)
+    func filmParametersReadBackExactly(engine: StoreEngine) async throws {
+        let h = try await StoreHarness(engine)
+        let alice = try await h.makeCreator("alice")
+        var film = h.newJob(alice)
+        film.params = JobParams(width: 1280, height: 720, seed: 9, format: .mp4, frames: 288, fps: 24, scenes: 4,
+                                transition: "wipeleft", preview: false)
+        var loop = h.newJob(alice)
+        loop.params = JobParams(width: 320, height: 180, format: .gif, frames: 12, fps: 8)
+        _ = try await h.enqueue([film, loop])
+        #expect(try await h.job(film.id).params == film.params)
+        #expect(try await h.job(loop.id).params == loop.params)
+        let readLoop = try await h.job(loop.id)
+        #expect(readLoop.params.transition == nil && readLoop.params.preview)
+    }
+
+    @Test(arguments: StoreEngine.all)
+    func uploadsReadBackAndStayWithTheirCreator(engine: StoreEngine) async throws {
+        let h = try await StoreHarness(engine)
+        let alice = try await h.makeCreator("alice")
+        let bob = try await h.makeCreator("bob")
+        let clip = Upload(
+            id: UploadID(rawValue: "upl_clip")!, creatorID: alice, kind: .video, contentType: "video/mp4", byteCount: 123_456,
+            sha256: String(repeating: "ab", count: 32), width: 640, height: 360, durationS: 4.25,
+            features: ReferenceFeatures(palette: ["#102030", "#FFEEDD"], brightness: 0.42, motion: 0.07),
+            storageKey: "\(alice)/upl_clip/source.mp4", createdAt: h.clock.now
+        )
+        var still = clip
+        still.id = UploadID(rawValue: "upl_still")!
+        still.kind = .image
+        still.contentType = "image/png"
+        still.durationS = nil
+        still.features.motion = nil
+        try await h.store.createUpload(clip)
+        try await h.store.createUpload(still)
+        #expect(try await h.store.upload(id: clip.id, scope: .creator(alice)) == clip)
+        #expect(try await h.store.upload(id: still.id, scope: .operator) == still)
+        #expect(try await h.store.upload(id: clip.id, scope: .creator(bob)) == nil)
+        #expect(try await h.store.upload(id: UploadID(rawValue: "upl_none")!, scope: .operator) == nil)
+    }
+
+    @Test(arguments: StoreEngine.all)
     func textRoundTripsByteForByte(engine: StoreEngine) async throws {
         let h = try await StoreHarness(engine)
         let alice = try await h.makeCreator("alice")

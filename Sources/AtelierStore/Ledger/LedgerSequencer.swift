@@ -38,6 +38,11 @@ public struct LedgerSequencer: Sendable {
             "steps": .integer(Int64(job.params.steps)),
         ]
         if let negative = job.negativePrompt { params.add("negative_prompt", .string(negative)) }
+        if job.params.format.isFilm {
+            params.add("scenes", .integer(Int64(job.params.scenes)))
+            if let transition = job.params.transition { params.add("transition", .string(transition)) }
+            params.add("preview", .integer(job.params.preview ? 1 : 0))
+        }
         return LedgerEntry(
             jobID: job.id.rawValue, parentJobID: job.parentID?.rawValue, creatorID: job.creatorID.rawValue,
             kind: job.kind.rawValue, modelID: job.model.rawValue, modelVersion: modelVersion(job.model),

@@ -85,7 +85,7 @@ extension PostgresJobStore {
                 if let existing {
                     let columns = PostgresColumns(existing)
                     let job = StoredRows.job(columns).job
-                    try StoreArguments.checkReuse(of: key, fingerprint: columns.text(32), by: new, original: job.id)
+                    try StoreArguments.checkReuse(of: key, fingerprint: columns.text(Int32(StoredRows.jobColumnCount)), by: new, original: job.id)
                     outcomes.append(.existing(job))
                     continue
                 }
@@ -127,19 +127,19 @@ private struct EnqueueStatement: PostgresPreparedQuery {
     static let example = EnqueueStatement(jobs: [], now: 0, arrivals: [])
 
     var query: PostgresQuery {
-        var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 25)
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 28)
         sql.appendLiteral("""
             WITH inserted AS (
                 INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
                     format, frames, fps, steps, priority, cost, state, max_attempts, created_at, available_at,
-                    parent_id, idempotency_key, request_fingerprint)
+                    parent_id, idempotency_key, request_fingerprint, scenes, transition, preview)
                 SELECT id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
                     format, frames, fps, steps, priority, cost, 'queued', max_attempts,
             """)
         sql.appendInterpolation(now)
         sql.appendLiteral("::bigint, ")
         sql.appendInterpolation(now)
-        sql.appendLiteral("::bigint, parent_id, idempotency_key, request_fingerprint\n        FROM UNNEST(")
+        sql.appendLiteral("::bigint, parent_id, idempotency_key, request_fingerprint, scenes, transition, preview\n        FROM UNNEST(")
         func text(_ column: (NewJob) -> String) {
             sql.appendInterpolation(jobs.map(column))
             sql.appendLiteral("::text[], ")
@@ -171,10 +171,14 @@ private struct EnqueueStatement: PostgresPreparedQuery {
         bigint { Int64($0.maxAttempts) }
         nullableText { $0.parentID?.rawValue }
         nullableText { $0.idempotencyKey }
-        sql.appendInterpolation(PostgresNullableTextArray(jobs.map(\.requestFingerprint)))
+        nullableText { $0.requestFingerprint }
+        bigint { Int64($0.params.scenes) }
+        nullableText { $0.params.transition }
+        sql.appendInterpolation(jobs.map { Int64($0.params.preview ? 1 : 0) })
         sql.appendLiteral("""
-            ::text[]) AS x(id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed, format,
-                    frames, fps, steps, priority, cost, max_attempts, parent_id, idempotency_key, request_fingerprint)
+            ::bigint[]) AS x(id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed, format,
+                    frames, fps, steps, priority, cost, max_attempts, parent_id, idempotency_key, request_fingerprint,
+                    scenes, transition, preview)
                 RETURNING 1
             ),
             """)

@@ -307,6 +307,28 @@ public final class PostgresJobStore: JobStore {
         return rows.first.map { StoredRows.artifact(PostgresColumns($0)) }
     }
 
+    public func createUpload(_ upload: Upload) async throws {
+        _ = try await query("""
+            INSERT INTO uploads (\(unescaped: StoredRows.uploadColumns))
+            VALUES (\(upload.id.rawValue), \(upload.creatorID.rawValue), \(upload.kind.rawValue), \(upload.contentType),
+                    \(Int64(upload.byteCount)), \(upload.sha256), \(Int64(upload.width)), \(Int64(upload.height)),
+                    \(upload.durationS.map { Int64(($0 * 1000).rounded()) }), \(StoredRows.featuresJSON(upload.features)),
+                    \(upload.storageKey), \(StoredRows.micros(upload.createdAt)))
+            """)
+    }
+
+    public func upload(id: UploadID, scope: AccessScope) async throws -> Upload? {
+        let rows: [PostgresRow]
+        if let creator = scope.creatorID {
+            rows = try await query("""
+                SELECT \(unescaped: StoredRows.uploadColumns) FROM uploads WHERE id = \(id.rawValue) AND creator_id = \(creator.rawValue)
+                """)
+        } else {
+            rows = try await query("SELECT \(unescaped: StoredRows.uploadColumns) FROM uploads WHERE id = \(id.rawValue)")
+        }
+        return rows.first.map { StoredRows.upload(PostgresColumns($0)) }
+    }
+
     public func queueSummary(pool: PoolName) async throws -> [CreatorQueueSummary] {
         try await query("""
             SELECT creator_id,

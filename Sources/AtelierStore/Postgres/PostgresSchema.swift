@@ -140,6 +140,28 @@ enum PostgresSchema {
             );
             INSERT INTO ledger_queue (job_id) SELECT id FROM jobs WHERE state = 'succeeded'
             """),
+        Migration(version: 3, name: "film-params", sql: """
+            ALTER TABLE jobs ADD COLUMN scenes BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE jobs ADD COLUMN transition TEXT;
+            ALTER TABLE jobs ADD COLUMN preview BIGINT NOT NULL DEFAULT 1
+            """),
+        Migration(version: 4, name: "uploads", sql: """
+            CREATE TABLE uploads (
+                id            TEXT PRIMARY KEY,
+                creator_id    TEXT NOT NULL REFERENCES creators(id),
+                kind          TEXT NOT NULL CHECK (kind IN ('image', 'video')),
+                content_type  TEXT NOT NULL,
+                bytes         BIGINT NOT NULL,
+                sha256        TEXT NOT NULL,
+                width         BIGINT NOT NULL,
+                height        BIGINT NOT NULL,
+                duration_ms   BIGINT,
+                features      TEXT NOT NULL,
+                storage_key   TEXT NOT NULL,
+                created_at    BIGINT NOT NULL
+            );
+            CREATE INDEX uploads_by_creator ON uploads (creator_id, id)
+            """),
     ]
 
     /// Applies the migrations the database has not seen, in one transaction under an advisory

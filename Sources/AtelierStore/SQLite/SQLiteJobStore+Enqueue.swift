@@ -55,7 +55,7 @@ extension SQLiteJobStore {
                     arguments: [new.creatorID.rawValue, key]
                 ) {
                     let job = StoredRows.job(existing).job
-                    try StoreArguments.checkReuse(of: key, fingerprint: existing[32], by: new, original: job.id)
+                    try StoreArguments.checkReuse(of: key, fingerprint: existing[StoredRows.jobColumnCount], by: new, original: job.id)
                     outcomes.append(.existing(job))
                     continue
                 }
@@ -77,9 +77,9 @@ extension SQLiteJobStore {
         let insertSQL = """
             INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
                 format, frames, fps, steps, priority, cost, state, max_attempts, created_at, available_at,
-                parent_id, idempotency_key, request_fingerprint)
+                parent_id, idempotency_key, request_fingerprint, scenes, transition, preview)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'queued', ?17, ?18, ?18,
-                ?19, ?20, ?21)
+                ?19, ?20, ?21, ?22, ?23, ?24)
             """
         // Looked up once: GRDB's cache lookup scans the SQL text each time.
         let prepared = try db.cachedStatement(sql: insertSQL)
@@ -106,6 +106,9 @@ extension SQLiteJobStore {
             insert.bind(19, new.parentID?.rawValue)
             insert.bind(20, new.idempotencyKey)
             insert.bind(21, new.requestFingerprint)
+            insert.bind(22, new.params.scenes)
+            insert.bind(23, new.params.transition)
+            insert.bind(24, new.params.preview ? 1 : 0)
             try insert.run()
         }
         for queue in readyOrder {

@@ -228,6 +228,31 @@ public final class SQLiteJobStore: JobStore {
         }
     }
 
+    public func createUpload(_ upload: Upload) async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT INTO uploads (\(StoredRows.uploadColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    upload.id.rawValue, upload.creatorID.rawValue, upload.kind.rawValue, upload.contentType, upload.byteCount,
+                    upload.sha256, upload.width, upload.height, upload.durationS.map { Int(($0 * 1000).rounded()) },
+                    StoredRows.featuresJSON(upload.features), upload.storageKey, StoredRows.micros(upload.createdAt),
+                ]
+            )
+        }
+    }
+
+    public func upload(id: UploadID, scope: AccessScope) async throws -> Upload? {
+        try readNow { db in
+            var sql = "SELECT \(StoredRows.uploadColumns) FROM uploads WHERE id = ?"
+            var arguments: StatementArguments = [id.rawValue]
+            if let creator = scope.creatorID {
+                sql += " AND creator_id = ?"
+                arguments += [creator.rawValue]
+            }
+            return try Row.fetchOne(db, sql: sql, arguments: arguments).map(StoredRows.upload)
+        }
+    }
+
     public func queueSummary(pool: PoolName) async throws -> [CreatorQueueSummary] {
         try await database.read { db in
             let rows = try Row.fetchAll(db, sql: """

@@ -146,6 +146,36 @@ enum SQLiteSchema {
                 INSERT INTO ledger_queue (job_id) SELECT id FROM jobs WHERE state = 'succeeded';
                 """)
         }
+        migrator.registerMigration("v4-film-params") { db in
+            try db.execute(sql: """
+                -- Films (mp4, webm): how many scenes (0: the planner decides), the transition between
+                -- them (NULL: the planner's choice) and whether a GIF preview is made.
+                ALTER TABLE jobs ADD COLUMN scenes INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE jobs ADD COLUMN transition TEXT;
+                ALTER TABLE jobs ADD COLUMN preview INTEGER NOT NULL DEFAULT 1;
+                """)
+        }
+        migrator.registerMigration("v5-uploads") { db in
+            try db.execute(sql: """
+                -- Reference images and clips. The bytes live in the blob store; what was read from
+                -- them (size, duration, palette, brightness, motion) is kept here for planners.
+                CREATE TABLE uploads (
+                    id            TEXT PRIMARY KEY NOT NULL,
+                    creator_id    TEXT NOT NULL REFERENCES creators(id),
+                    kind          TEXT NOT NULL CHECK (kind IN ('image', 'video')),
+                    content_type  TEXT NOT NULL,
+                    bytes         INTEGER NOT NULL,
+                    sha256        TEXT NOT NULL,
+                    width         INTEGER NOT NULL,
+                    height        INTEGER NOT NULL,
+                    duration_ms   INTEGER,
+                    features      TEXT NOT NULL,
+                    storage_key   TEXT NOT NULL,
+                    created_at    INTEGER NOT NULL
+                );
+                CREATE INDEX uploads_by_creator ON uploads (creator_id, id);
+                """)
+        }
         return migrator
     }
 }
