@@ -9,6 +9,8 @@ struct PromptReading: Sendable, Hashable {
     }
 
     var light: Light = .day
+    /// Whether a word of the prompt named the light (otherwise `light` is the default, day).
+    var namesLight = false
     var setting: Setting = .meadow
     var isSnowy = false
     var isFoggy = false
@@ -32,10 +34,10 @@ struct PromptReading: Sendable, Hashable {
 
     private mutating func read(_ word: String) {
         switch word {
-        case "dawn", "sunrise", "morning": light = .dawn
-        case "dusk", "sunset", "evening", "twilight", "golden": light = .dusk
-        case "night", "midnight", "stars", "starry", "nocturnal", "dark", "moon", "moonlit", "moonlight": light = .night
-        case "noon", "day", "sunny", "bright", "summer": light = .day
+        case "dawn", "sunrise", "morning": light = .dawn; namesLight = true
+        case "dusk", "sunset", "evening", "twilight", "golden": light = .dusk; namesLight = true
+        case "night", "midnight", "stars", "starry", "nocturnal", "dark", "moon", "moonlit", "moonlight": light = .night; namesLight = true
+        case "noon", "day", "sunny", "bright", "summer": light = .day; namesLight = true
         case "snow", "snowy", "winter", "ice", "icy", "frost", "frozen", "blizzard": isSnowy = true
         case "fog", "foggy", "mist", "misty", "haze", "hazy": isFoggy = true
         case "storm", "stormy", "rain", "rainy", "thunder": isStormy = true
