@@ -73,11 +73,23 @@ let package = Package(
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         // The built-in procedural renderer and its encoders.
         .target(name: "AtelierMedia", dependencies: ["AtelierCore", "CZlib"], swiftSettings: strictSettings),
+        // Prompt planning: the built-in planner, language-model providers, validation, cache, content policy.
+        .target(
+            name: "AtelierPlanning",
+            dependencies: [
+                "AtelierCore", "AtelierMedia",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOFoundationCompat", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Backends, the worker loop and the in-process worker pool.
         .target(
             name: "AtelierWorker",
             dependencies: [
-                "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierBlobs", "AtelierMedia",
+                "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierBlobs", "AtelierMedia", "AtelierPlanning",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -90,7 +102,7 @@ let package = Package(
             name: "AtelierAPI",
             dependencies: [
                 "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierBlobs", "AtelierWorker", "AtelierWire",
-                "AtelierLedger",
+                "AtelierLedger", "AtelierPlanning",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -175,6 +187,16 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(
+            name: "AtelierPlanningTests",
+            dependencies: [
+                "AtelierCore", "AtelierPlanning",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .testTarget(name: "AtelierMediaTests", dependencies: ["AtelierCore", "AtelierMedia"], swiftSettings: strictSettings),
         .testTarget(
             name: "AtelierWorkerTests",
@@ -185,7 +207,7 @@ let package = Package(
             name: "AtelierAPITests",
             dependencies: [
                 "AtelierCore", "AtelierStore", "AtelierBlobs", "AtelierWorker", "AtelierAPI", "AtelierClient", "AtelierWire",
-                "AtelierTestSupport", "AtelierLedger",
+                "AtelierTestSupport", "AtelierLedger", "AtelierPlanning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
