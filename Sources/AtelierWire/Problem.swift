@@ -10,19 +10,23 @@ public struct Problem: Codable, Sendable, Hashable, Error {
     public var errors: [FieldError]?
     /// The job the problem concerns (for example the original job of a reused idempotency key).
     public var jobID: String?
+    /// The content-policy category a refused prompt falls in (`content-blocked` problems).
+    public var category: String?
 
     enum CodingKeys: String, CodingKey {
-        case type, title, status, detail, errors
+        case type, title, status, detail, errors, category
         case jobID = "job_id"
     }
 
-    public init(type: String, title: String, status: Int, detail: String, errors: [FieldError]? = nil, jobID: String? = nil) {
+    public init(type: String, title: String, status: Int, detail: String, errors: [FieldError]? = nil, jobID: String? = nil,
+                category: String? = nil) {
         self.type = type
         self.title = title
         self.status = status
         self.detail = detail
         self.errors = errors
         self.jobID = jobID
+        self.category = category
     }
 
     /// The type URI for a problem slug, e.g. `urn:atelier:problem:validation-failed`.

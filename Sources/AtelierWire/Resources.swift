@@ -105,9 +105,20 @@ public struct ParamsBody: Codable, Sendable, Hashable {
     public var frames: Int?
     public var fps: Int?
     public var steps: Int?
+    /// A film's length; sets `frames` from `fps`.
+    public var durationS: Double?
+    public var scenes: Int?
+    public var transition: String?
+    public var preview: Bool?
+
+    enum CodingKeys: String, CodingKey {
+        case width, height, seed, format, frames, fps, steps, scenes, transition, preview
+        case durationS = "duration_s"
+    }
 
     public init(width: Int? = nil, height: Int? = nil, seed: UInt32? = nil, format: OutputFormat? = nil,
-                frames: Int? = nil, fps: Int? = nil, steps: Int? = nil) {
+                frames: Int? = nil, fps: Int? = nil, steps: Int? = nil, durationS: Double? = nil, scenes: Int? = nil,
+                transition: String? = nil, preview: Bool? = nil) {
         self.width = width
         self.height = height
         self.seed = seed
@@ -115,18 +126,40 @@ public struct ParamsBody: Codable, Sendable, Hashable {
         self.frames = frames
         self.fps = fps
         self.steps = steps
+        self.durationS = durationS
+        self.scenes = scenes
+        self.transition = transition
+        self.preview = preview
     }
 
-    /// These values laid over the kind's defaults.
+    /// The length of a film when neither `duration_s` nor `frames` is given.
+    public static let defaultFilmSeconds = 12.0
+
+    /// These values laid over the kind's defaults. A film (mp4, webm) defaults to 1280×720 at
+    /// 24 frames a second for 12 seconds; `duration_s` is turned into frames at the frame rate.
     public func resolved(for kind: JobKind) -> JobParams {
         var params = JobParams.defaults(for: kind)
+        if let format { params.format = format }
+        if params.format.isFilm {
+            params.width = 1280
+            params.height = 720
+            params.fps = 24
+        }
         if let width { params.width = width }
         if let height { params.height = height }
         if let seed { params.seed = seed }
-        if let format { params.format = format }
-        if let frames { params.frames = frames }
         if let fps { params.fps = fps }
+        if let frames { params.frames = frames }
         if let steps { params.steps = steps }
+        if let durationS {
+            // Out-of-range lengths become 0 frames, which validation names as params.duration_s.
+            params.frames = durationS.isFinite && abs(durationS) < 1_000_000 ? Int((durationS * Double(params.fps)).rounded()) : 0
+        } else if params.format.isFilm && frames == nil {
+            params.frames = Int(Self.defaultFilmSeconds) * params.fps
+        }
+        if let scenes { params.scenes = scenes }
+        if let transition { params.transition = transition }
+        if let preview { params.preview = preview }
         return params
     }
 }
@@ -439,5 +472,110 @@ public struct CheckpointResource: Codable, Sendable, Hashable {
         self.treeSize = treeSize
         self.checkpoint = checkpoint
         self.createdAt = createdAt
+    }
+}
+
+/// A configured planner, its place in the order and its health (`GET /v1/providers`).
+public struct ProviderResource: Codable, Sendable, Hashable {
+    public struct Health: Codable, Sendable, Hashable {
+        /// `ok`, `failing` or `unknown` (not asked yet).
+        public var status: String
+        public var successes: Int
+        public var failures: Int
+        public var lastError: String?
+        public var lastSuccessAt: Date?
+        public var lastFailureAt: Date?
+        public var lastLatencyMs: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case status, successes, failures
+            case lastError = "last_error"
+            case lastSuccessAt = "last_success_at"
+            case lastFailureAt = "last_failure_at"
+            case lastLatencyMs = "last_latency_ms"
+        }
+
+        public init(status: String, successes: Int, failures: Int, lastError: String?, lastSuccessAt: Date?,
+                    lastFailureAt: Date?, lastLatencyMs: Double?) {
+            self.status = status
+            self.successes = successes
+            self.failures = failures
+            self.lastError = lastError
+            self.lastSuccessAt = lastSuccessAt
+            self.lastFailureAt = lastFailureAt
+            self.lastLatencyMs = lastLatencyMs
+        }
+    }
+
+    public var name: String
+    public var kind: String
+    /// 1 is tried first.
+    public var order: Int
+    public var endpoint: String?
+    public var model: String?
+    public var timeoutMs: Int
+    public var health: Health
+
+    enum CodingKeys: String, CodingKey {
+        case name, kind, order, endpoint, model, health
+        case timeoutMs = "timeout_ms"
+    }
+
+    public init(name: String, kind: String, order: Int, endpoint: String?, model: String?, timeoutMs: Int, health: Health) {
+        self.name = name
+        self.kind = kind
+        self.order = order
+        self.endpoint = endpoint
+        self.model = model
+        self.timeoutMs = timeoutMs
+        self.health = health
+    }
+}
+
+/// `POST /v1/cache/clear`.
+public struct CacheClearedResource: Codable, Sendable, Hashable {
+    public var cleared: Int
+
+    public init(cleared: Int) { self.cleared = cleared }
+}
+
+/// An uploaded reference image or clip (`POST /v1/uploads`, `GET /v1/uploads/{id}`).
+public struct UploadResource: Codable, Sendable, Hashable {
+    public struct Features: Codable, Sendable, Hashable {
+        public var palette: [String]
+        public var brightness: Double
+        public var motion: Double?
+    }
+
+    public var id: String
+    public var kind: String
+    public var contentType: String
+    public var bytes: Int
+    public var sha256: String
+    public var width: Int
+    public var height: Int
+    public var durationS: Double?
+    public var features: Features
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, bytes, sha256, width, height, features
+        case contentType = "content_type"
+        case durationS = "duration_s"
+        case createdAt = "created_at"
+    }
+
+    public init(_ upload: Upload) {
+        id = upload.id.rawValue
+        kind = upload.kind.rawValue
+        contentType = upload.contentType
+        bytes = upload.byteCount
+        sha256 = upload.sha256
+        width = upload.width
+        height = upload.height
+        durationS = upload.durationS
+        features = Features(palette: upload.features.palette, brightness: upload.features.brightness,
+                            motion: upload.features.motion)
+        createdAt = upload.createdAt
     }
 }

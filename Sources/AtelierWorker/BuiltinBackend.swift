@@ -1,19 +1,27 @@
 public import AtelierCore
 public import AtelierMedia
-import Foundation
+public import Foundation
 
-/// The `builtin` model as a backend: the procedural renderer, PNG stills and GIF loops.
+/// The `builtin` model as a backend: the procedural renderer, PNG stills, GIF loops and films.
 public struct BuiltinBackend: Backend {
     private let renderer: BuiltinRenderer
+    private let films: FilmMaker?
 
-    public init(ffmpeg: FFmpeg?) {
+    /// `scratch` holds each film's clips while it is made (a private folder per film, removed
+    /// in every outcome).
+    public init(ffmpeg: FFmpeg?, ffprobe: FFprobe? = nil, scratch: URL = FileManager.default.temporaryDirectory) {
         renderer = BuiltinRenderer(ffmpeg: ffmpeg)
+        films = ffmpeg.map { FilmMaker(ffmpeg: $0, ffprobe: ffprobe, scratch: scratch) }
     }
 
     public var models: Set<ModelID> { [.builtin] }
 
     public func run(_ job: Job, context: RunContext) async throws -> [BackendOutput] {
         do {
+            if job.params.format.isFilm {
+                guard let films else { throw BuiltinRenderer.MissingFFmpeg() }
+                return try await films.make(job) { context.reportProgress($0) }
+            }
             let output = try await renderer.render(
                 prompt: job.prompt, negativePrompt: job.negativePrompt, params: job.params,
                 progress: { context.reportProgress($0) }

@@ -11,8 +11,8 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: "Build with -c release: swift run -c release atelier bench"
     )
 
-    @Option(help: "Comma-separated subset of: render, throughput, phases, latency, fairness, backlog, ledger.")
-    var only = "render,throughput,phases,latency,fairness,backlog,ledger"
+    @Option(help: "Comma-separated subset of: render, film, throughput, phases, latency, fairness, backlog, ledger.")
+    var only = "render,film,throughput,phases,latency,fairness,backlog,ledger"
 
     @Option(help: "SQLite durability: full (fsync each commit), normal, or both.")
     var durability = "both"
@@ -48,6 +48,9 @@ struct BenchCommand: AsyncParsableCommand {
         }
         if selected.contains("render") {
             report(try RenderBenchmark.run(iterations: quick ? 4 : 20))
+        }
+        if selected.contains("film") {
+            report(try await FilmBenchmark.run(quick: quick))
         }
         for mode in modes {
             if selected.contains("throughput") { report(try await ThroughputBenchmark.run(jobs: jobs ?? (quick ? 20_000 : 200_000), engine: mode)) }

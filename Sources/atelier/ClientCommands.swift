@@ -47,8 +47,11 @@ struct SubmitCommand: AsyncParsableCommand {
     @Option var width: Int?
     @Option var height: Int?
     @Option var seed: UInt32?
-    @Option(help: "png or gif.") var format: String?
+    @Option(help: "png or gif; mp4 or webm for a film (video).") var format: String?
     @Option(help: "Frames of an animated loop.") var frames: Int?
+    @Option(help: "A film's length in seconds.") var duration: Double?
+    @Option(help: "A film's scenes (default: the planner decides).") var scenes: Int?
+    @Option(help: "The transition between a film's scenes (fade, dissolve, wipeleft, …).") var transition: String?
     @Option(help: "Among your own jobs, higher runs first (-100…100).") var priority = 0
     @Option(help: "Makes retrying this command safe: the same key returns the same job.") var idempotencyKey: String?
     @Flag(help: "Wait for the job, showing progress, then download its files.") var wait = false
@@ -58,12 +61,13 @@ struct SubmitCommand: AsyncParsableCommand {
         guard let kind = JobKind(rawValue: kind) else { throw CLIFailure("--kind must be image or video") }
         var outputFormat: OutputFormat?
         if let format {
-            guard let parsed = OutputFormat(rawValue: format) else { throw CLIFailure("--format must be png or gif") }
+            guard let parsed = OutputFormat(rawValue: format) else { throw CLIFailure("--format must be png, gif, mp4 or webm") }
             outputFormat = parsed
         }
         let client = try connection.client()
         let body = CreateJobBody(kind: kind, prompt: prompt, model: model,
-                                 params: ParamsBody(width: width, height: height, seed: seed, format: outputFormat, frames: frames),
+                                 params: ParamsBody(width: width, height: height, seed: seed, format: outputFormat, frames: frames,
+                                                    durationS: duration, scenes: scenes, transition: transition),
                                  priority: priority)
         let job = try await client.submit(body, idempotencyKey: idempotencyKey)
         print("submitted \(job.id) (\(job.kind.rawValue), cost \(job.cost) credits)")

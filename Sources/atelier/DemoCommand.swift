@@ -27,13 +27,13 @@ struct DemoCommand: AsyncParsableCommand {
         let ids = IDGenerator(clock: clock)
         let store = try SQLiteJobStore(path: root.appendingPathComponent("atelier.sqlite").path)
         let blobs = try FileBlobStore(root: root.appendingPathComponent("blobs", isDirectory: true))
-        let ffmpeg = FFmpeg.locate(searchPath: ProcessInfo.processInfo.environment["PATH"])
+        let ffmpeg = FFmpeg.locate(environment: ProcessInfo.processInfo.environment)
         if ffmpeg == nil { print("note: ffmpeg not found; GIF loops will fail (apt-get install -y ffmpeg)") }
         var logger = Logger(label: "atelier")
         logger.logLevel = .warning
 
         let pools = [PoolName.image, .video].map { pool in
-            WorkerPool(store: store, blobs: blobs, backend: BuiltinBackend(ffmpeg: ffmpeg),
+            WorkerPool(store: store, blobs: blobs, backend: BuiltinBackend(ffmpeg: ffmpeg, ffprobe: FFprobe.locate(besides: ffmpeg, searchPath: ProcessInfo.processInfo.environment["PATH"])),
                        configuration: WorkerConfiguration(worker: WorkerID(rawValue: "demo-\(pool)")!, pool: pool, slots: workers),
                        clock: clock, logger: logger)
         }

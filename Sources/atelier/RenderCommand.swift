@@ -30,7 +30,7 @@ struct RenderCommand: AsyncParsableCommand {
         } catch {
             throw ValidationError("\(error)")
         }
-        let ffmpeg = FFmpeg.locate(searchPath: ProcessInfo.processInfo.environment["PATH"])
+        let ffmpeg = FFmpeg.locate(environment: ProcessInfo.processInfo.environment)
         let renderer = BuiltinRenderer(ffmpeg: ffmpeg)
         let artifact = try await renderer.render(
             prompt: prompt, negativePrompt: negativePrompt, params: params, progress: { _ in }

@@ -30,12 +30,12 @@ struct WorkerCommand: AsyncParsableCommand {
         var logger = Logger(label: "atelier.worker")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         let source = RemoteWorkSource(server: server, apiKey: key)
-        let ffmpeg = FFmpeg.locate(searchPath: ProcessInfo.processInfo.environment["PATH"])
+        let ffmpeg = FFmpeg.locate(environment: ProcessInfo.processInfo.environment)
         let configuration = WorkerConfiguration(
             worker: WorkerID(rawValue: "remote")!, pool: PoolName(rawValue: pool)!, slots: slots,
             idlePoll: .seconds(20), shutdownGrace: .seconds(shutdownGrace)
         )
-        let workers = WorkerPool(source: source, backend: BuiltinBackend(ffmpeg: ffmpeg), configuration: configuration,
+        let workers = WorkerPool(source: source, backend: BuiltinBackend(ffmpeg: ffmpeg, ffprobe: FFprobe.locate(besides: ffmpeg, searchPath: ProcessInfo.processInfo.environment["PATH"])), configuration: configuration,
                                  clock: SystemWallClock(), logger: logger)
         print("worker: \(slots) slot(s) on pool \(pool) for \(server)")
         fflush(nil)

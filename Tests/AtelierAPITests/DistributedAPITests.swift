@@ -1,5 +1,7 @@
 import AtelierAPI
 import AtelierLedger
+import AtelierMedia
+import AtelierPlanning
 import AtelierBlobs
 import AtelierClient
 import AtelierTestSupport
@@ -69,6 +71,45 @@ struct DistributedAPITests {
             #expect(download.status == 200)
             #expect(SHA256Hex.digest(download.body) == artifact.sha256)
             #expect(download.body.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+        }
+    }
+
+    @Test("a reference upload and a film on PostgreSQL and S3: uploaded on one node, planned and rendered through the other")
+    func filmsAndUploadsCrossNodes() async throws {
+        let path = ProcessInfo.processInfo.environment["PATH"]
+        let ffmpeg = try #require(FFmpeg.locate(searchPath: path))
+        let ffprobe = try #require(FFprobe.locate(besides: ffmpeg, searchPath: path))
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-nodes-film-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let reference = directory.appendingPathComponent("night.png")
+        try await ffmpeg.run(["-f", "lavfi", "-i", "color=c=0x080A18:size=360x640", "-frames:v", "1", reference.path])
+        try await withTwoNodes { a, b in
+            let (aliceOnB, creator) = try await b.creator()
+            let aliceOnA = a.client(creator.apiKey)
+            let created = try await aliceOnB.send(.POST, "/v1/uploads", body: try Data(contentsOf: reference),
+                                                  contentType: "application/octet-stream")
+            #expect(created.status == 201, "\(created.text)")
+            let upload = try created.decode(UploadResource.self)
+            #expect(try await aliceOnA.send(.GET, "/v1/uploads/\(upload.id)").decode(UploadResource.self) == upload)
+            let plan = try await aliceOnA.send(.POST, "/v1/parse", json: PlanRequest(prompt: "a harbour", inputs: [upload.id]))
+                .decode(PlanResult.self)
+            #expect(plan.creativeDirection.aspect == "9:16" && plan.creativeDirection.timeOfDay == "night")
+
+            let film = try await aliceOnB.submit(CreateJobBody(
+                kind: .video, prompt: "A harbour at dusk. Boats return at night",
+                params: ParamsBody(width: 192, height: 108, format: .mp4, fps: 8, durationS: 2, preview: false)))
+            let done = try await aliceOnA.waitForJob(film.id, timeout: .seconds(120)) { $0.status.isTerminal }
+            #expect(done.status == .succeeded, "\(String(describing: done.error))")
+            let artifact = try #require(done.artifacts.first { $0.name == "film.mp4" })
+            let download = try await b.client(nil).send(.GET, artifact.url.replacingOccurrences(of: a.url, with: b.url))
+            #expect(download.status == 200)
+            #expect(SHA256Hex.digest(download.body) == artifact.sha256)
+            let file = directory.appendingPathComponent("film.mp4")
+            try download.body.write(to: file)
+            let probe = try await ffprobe.probe(file)
+            #expect(probe.codec == "h264" && probe.width == 192 && probe.height == 108)
+            #expect(abs(probe.duration - 2) <= 0.1)
         }
     }
 

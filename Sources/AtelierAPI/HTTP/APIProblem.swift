@@ -10,9 +10,9 @@ public struct APIProblem: Error, HTTPResponseError, Sendable {
     public var headers: HTTPFields
 
     public init(_ status: HTTPResponse.Status, slug: String, title: String, detail: String,
-                errors: [FieldError]? = nil, jobID: String? = nil, headers: HTTPFields = [:]) {
+                errors: [FieldError]? = nil, jobID: String? = nil, category: String? = nil, headers: HTTPFields = [:]) {
         problem = Problem(type: Problem.typeURI(slug), title: title, status: status.code, detail: detail,
-                          errors: errors, jobID: jobID)
+                          errors: errors, jobID: jobID, category: category)
         self.headers = headers
     }
 

@@ -42,6 +42,8 @@ public final class ObservedJobStore: JobStore {
     public func artifact(id: ArtifactID, scope: AccessScope) async throws -> Artifact? {
         try await base.artifact(id: id, scope: scope)
     }
+    public func createUpload(_ upload: Upload) async throws { try await base.createUpload(upload) }
+    public func upload(id: UploadID, scope: AccessScope) async throws -> Upload? { try await base.upload(id: id, scope: scope) }
     public func queueSummary(pool: PoolName) async throws -> [CreatorQueueSummary] { try await base.queueSummary(pool: pool) }
     public func performHousekeeping() async throws { try await base.performHousekeeping() }
     public func shutdown() async { await base.shutdown() }

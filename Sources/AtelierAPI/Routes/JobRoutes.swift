@@ -1,4 +1,6 @@
 import AtelierCore
+import AtelierMedia
+import AtelierPlanning
 import AtelierStore
 import AtelierWire
 import Crypto
@@ -27,6 +29,12 @@ extension RouteTable {
             } catch let error as ValidationError {
                 throw APIProblem.validation(error)
             }
+            if services.videoPoolDisabled && newJob.params.format.isAnimated {
+                throw APIProblem(.serviceUnavailable, slug: "video-pool-disabled", title: "This server cannot make videos",
+                                 detail: "ffmpeg was not found, so the video pool is disabled and \(newJob.params.format.rawValue) "
+                                    + "output cannot be made; the operator can \(FFmpeg.missingAdvice). PNG images still work")
+            }
+            try await Self.screen(newJob.prompt, services: services)
             let outcome: EnqueueOutcome
             do {
                 outcome = try await services.submissions.enqueue(newJob)
@@ -78,6 +86,17 @@ extension RouteTable {
             let job = try await Self.job(context, services: services, scope: APIServices.scope(of: principal))
             return JobEventStream(services: services, jobID: job.id, scope: APIServices.scope(of: principal)).response()
         }
+    }
+
+    /// Refuses a prompt the content policy (or the moderation endpoint) blocks, before anything is queued.
+    static func screen(_ prompt: String, services: APIServices) async throws {
+        let verdict: ContentScreen.Verdict?
+        do {
+            verdict = try await services.planning.screen.check(prompt)
+        } catch {
+            throw APIProblem.moderationUnavailable("\(error)", nothing: "queued")
+        }
+        if let verdict { throw APIProblem.contentBlocked(verdict, field: "prompt") }
     }
 
     static func job(_ context: Context, services: APIServices, scope: AccessScope) async throws -> Job {

@@ -3,6 +3,8 @@ public import AtelierBlobs
 public import AtelierScheduler
 public import AtelierStore
 import AtelierLedger
+public import AtelierMedia
+public import AtelierPlanning
 public import AtelierWorker
 public import AtelierWire
 import Foundation
@@ -31,6 +33,12 @@ public struct APIServices: Sendable {
     public let uploadLimit: Int
     /// The chain of title: the log's origin, its signer and how entries are made.
     public let ledger: LedgerSequencer
+    /// Prompt planning, and the content check every prompt passes.
+    public let planning: PlanningService
+    /// No ffmpeg for this process's workers: animated formats are refused at submission.
+    public let videoPoolDisabled: Bool
+    /// Reads uploads (ffmpeg and ffprobe); nil when either is missing.
+    public let mediaInspector: MediaInspector?
 
     /// The base of absolute links: the configured public URL, or the Host the client used.
     func baseURL(for request: Request) -> String {
@@ -84,7 +92,7 @@ public struct ModelCatalog: Sendable {
         ModelResource(
             id: ModelID.builtin.rawValue, kinds: [.image, .video],
             description: "Atelier's procedural renderer: deterministic scenes from the prompt and seed, no GPU needed",
-            formats: [.png, .gif]
+            formats: [.png, .gif, .mp4, .webm]
         ),
     ], versions: [ModelID.builtin.rawValue: "atelier-procedural-1"])
 

@@ -2,6 +2,7 @@ public import AtelierCore
 import AtelierBlobs
 import AtelierLedger
 import AtelierMedia
+import AtelierPlanning
 import AtelierScheduler
 public import AtelierStore
 import AtelierWire
@@ -24,6 +25,7 @@ public final class AtelierServer: Sendable {
     public let adminKeyWasCreated: Bool
     let logger: Logger
     let ffmpeg: FFmpeg?
+    let ffprobe: FFprobe?
 
     /// Opens the platform's store and blob store as `configuration` selects (the embedded SQLite
     /// file or PostgreSQL; files or an S3 bucket) and builds the services on them. Migrations run
@@ -35,6 +37,7 @@ public final class AtelierServer: Sendable {
         let signingKey = try Secrets.signingKey(configured: configuration.signingKey, directory: root)
         let ledgerSigner = try Secrets.ledgerKey(configured: configuration.ledgerKey, name: configuration.ledgerOrigin,
                                                  directory: root)
+        let planning = try PlanningConfiguration(environment: configuration.environment)
         let blobs = try BlobStores.open(configuration.storage, dataDirectory: root,
                                          environment: configuration.environment, logger: logger)
         let engine: any JobStore
@@ -62,11 +65,13 @@ public final class AtelierServer: Sendable {
             throw error
         }
         return AtelierServer(configuration: configuration, engine: engine, blobs: blobs, signingKey: signingKey,
-                             ledgerSigner: ledgerSigner, adminKey: adminKey, adminKeyWasCreated: created, logger: logger)
+                             ledgerSigner: ledgerSigner, planning: planning, adminKey: adminKey, adminKeyWasCreated: created,
+                             logger: logger)
     }
 
     private init(configuration: ServerConfiguration, engine: any JobStore, blobs: any BlobStore, signingKey: Data,
-                 ledgerSigner: NoteSigner, adminKey: String, adminKeyWasCreated: Bool, logger: Logger) {
+                 ledgerSigner: NoteSigner, planning: PlanningConfiguration, adminKey: String, adminKeyWasCreated: Bool,
+                 logger: Logger) {
         self.configuration = configuration
         self.logger = logger
         self.adminKey = adminKey
@@ -74,6 +79,11 @@ public final class AtelierServer: Sendable {
         let metrics = APIMetrics()
         let store = ObservedJobStore(engine, metrics: metrics)
         let clock = SystemWallClock()
+        let costModel = CostModel()
+        let ffmpeg = FFmpeg.locate(environment: configuration.environment)
+        self.ffmpeg = ffmpeg
+        let ffprobe = FFprobe.locate(besides: ffmpeg, searchPath: configuration.environment["PATH"])
+        self.ffprobe = ffprobe
         services = APIServices(
             store: store,
             submissions: EnqueueCoalescer(store: store, clock: clock),
@@ -81,13 +91,24 @@ public final class AtelierServer: Sendable {
             auth: Authenticator(store: store, adminKey: adminKey),
             signer: URLSigner(secret: signingKey, lifetime: configuration.signedURLLifetime),
             json: JSONIO(bodyLimit: configuration.jsonBodyLimit),
-            clock: clock, ids: IDGenerator(clock: clock), costModel: CostModel(), catalog: .builtin,
+            clock: clock, ids: IDGenerator(clock: clock), costModel: costModel, catalog: .builtin,
             workers: WorkerRegistry(), metrics: metrics, lease: LeasePolicy(duration: configuration.leaseDuration), retry: RetryPolicy(),
             publicURL: configuration.publicURL, uploadLimit: configuration.uploadLimit,
             ledger: LedgerSequencer(origin: configuration.ledgerOrigin, signer: ledgerSigner,
-                                    modelVersion: { [catalog = ModelCatalog.builtin] in catalog.version(of: $0) })
+                                    modelVersion: { [catalog = ModelCatalog.builtin] in catalog.version(of: $0) }),
+            planning: PlanningService(
+                chain: PlannerChain(planning.links),
+                cache: PlanCache(capacity: planning.cacheSize, timeToLive: planning.cacheTimeToLive),
+                screen: ContentScreen(policy: planning.policy, moderation: planning.moderation),
+                estimator: PlanCostEstimator(costModel: costModel)
+            ),
+            // Only this process's own workers need ffmpeg; remote workers bring their own.
+            videoPoolDisabled: ffmpeg == nil && configuration.workers > 0,
+            mediaInspector: ffmpeg.flatMap { ffmpeg in ffprobe.map { MediaInspector(ffmpeg: ffmpeg, ffprobe: $0) } }
         )
-        ffmpeg = FFmpeg.locate(searchPath: ProcessInfo.processInfo.environment["PATH"])
+        if services.videoPoolDisabled {
+            logger.warning("ffmpeg was not found, so the video pool is disabled: films, GIF loops and video jobs are refused; \(FFmpeg.missingAdvice)")
+        }
     }
 
     /// The router with every route of the API; `routes` lists them as the OpenAPI document names them.
@@ -102,6 +123,8 @@ public final class AtelierServer: Sendable {
         table.addArtifactRoutes(services)
         table.addWorkerRoutes(services)
         table.addLedgerRoutes(services)
+        table.addPlanningRoutes(services)
+        table.addUploadRoutes(services)
         return (router, table.routes)
     }
 
@@ -125,7 +148,7 @@ public final class AtelierServer: Sendable {
         ]
         if configuration.workers > 0 {
             let slots = [PoolName.image: configuration.workers, .video: max(1, configuration.workers / 2)]
-            for pool in [PoolName.image, .video] {
+            for pool in self.services.videoPoolDisabled ? [PoolName.image] : [PoolName.image, .video] {
                 let worker = WorkerID(rawValue: "embedded-\(pool)")!
                 let workerConfiguration = WorkerConfiguration(worker: worker, pool: pool, slots: slots[pool]!,
                                                               lease: self.services.lease, retry: self.services.retry,
@@ -133,7 +156,7 @@ public final class AtelierServer: Sendable {
                 let source = LocalWorkSource(store: self.services.store, blobs: self.services.blobs, worker: worker,
                                              lease: self.services.lease, retry: self.services.retry, clock: self.services.clock)
                 services.append(WorkerPool(source: RegisteredWorkSource(base: source, registry: self.services.workers, worker: worker),
-                                           backend: BuiltinBackend(ffmpeg: ffmpeg), configuration: workerConfiguration,
+                                           backend: BuiltinBackend(ffmpeg: ffmpeg, ffprobe: ffprobe, scratch: configuration.scratchDirectory), configuration: workerConfiguration,
                                            clock: self.services.clock, logger: logger))
             }
         }

@@ -45,6 +45,8 @@ public struct ServerConfiguration: Sendable {
     public var jsonBodyLimit: Int
     /// Largest artifact a remote worker may upload.
     public var uploadLimit: Int
+    /// Where in-process workers keep a film's clips while they make it.
+    public var scratchDirectory: URL = FileManager.default.temporaryDirectory
 
     public init(dataDirectory: URL, host: String = "127.0.0.1", port: Int = 8080,
                 workers: Int = ProcessInfo.processInfo.activeProcessorCount, adminKey: String? = nil,
