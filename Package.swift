@@ -118,7 +118,7 @@ let package = Package(
         .target(
             name: "AtelierClient",
             dependencies: [
-                "AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierWorker", "AtelierWire", "AtelierLedger",
+                "AtelierCore", "AtelierBlobs", "AtelierScheduler", "AtelierStore", "AtelierWorker", "AtelierWire", "AtelierLedger",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOFoundationCompat", package: "swift-nio"),

@@ -1,6 +1,7 @@
 public import AtelierCore
 public import AtelierStore
 public import AtelierWorker
+import AtelierBlobs
 import AtelierWire
 public import Foundation
 import Synchronization
@@ -104,6 +105,22 @@ public final class RemoteWorkSource: WorkSource {
         } catch let error as ClientError where error.problemSlug == "lease-lost" {
             return false
         }
+    }
+
+    public func sceneClips(of lease: Lease) async throws -> [Data] {
+        let query = "?fence=\(lease.token.fence)"
+        let list = try await transport.call(.GET, path(lease.token, "scenes") + query, as: SceneClipsBody.self)
+        var clips: [Data] = []
+        for clip in list.data {
+            let (_, data) = try await transport.send(.GET, path(lease.token, "scenes/\(clip.scene)") + query,
+                                                     timeout: .minutes(10))
+            // What arrived must be what the scene job stored.
+            guard data.count == clip.bytes, SHA256Hex.digest(data) == clip.sha256 else {
+                throw ClientError.transport("scene \(clip.scene)'s clip arrived damaged (\(data.count) of \(clip.bytes) bytes)")
+            }
+            clips.append(data)
+        }
+        return clips
     }
 
     public func interruptWaits(pool: PoolName) {

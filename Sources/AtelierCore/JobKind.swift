@@ -41,4 +41,11 @@ public struct JobError: Sendable, Hashable, Codable, Error {
     public static func leaseExpired(attempts: Int) -> JobError {
         JobError(code: "lease_expired", message: "the worker stopped renewing its lease; \(attempts) attempt(s) used")
     }
+
+    /// A film's error when one of its scene jobs failed for good: names the scene and its cause.
+    public static func sceneFailed(scene: Int?, cause: JobError?) -> JobError {
+        let which = scene.map { "scene \($0)" } ?? "a scene"
+        let why = cause.map { ": \($0.code): \($0.message)" } ?? ""
+        return JobError(code: "scene_failed", message: String("\(which) of the film failed\(why)".prefix(2000)))
+    }
 }

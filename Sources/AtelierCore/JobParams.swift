@@ -47,10 +47,13 @@ public struct JobParams: Sendable, Hashable, Codable {
     public var transition: String?
     /// Whether a film also gets a looping GIF preview.
     public var preview: Bool
+    /// Set on a film's scene jobs: the scene (1-based) of the parent film this job renders as a
+    /// clip. The rest of the parameters are the film's, so the job plans the same film.
+    public var scene: Int?
 
     public init(width: Int = 512, height: Int = 512, seed: UInt32 = 0, format: OutputFormat = .png,
                 frames: Int = 24, fps: Int = 12, steps: Int = 20, scenes: Int = 0, transition: String? = nil,
-                preview: Bool = true) {
+                preview: Bool = true, scene: Int? = nil) {
         self.width = width
         self.height = height
         self.seed = seed
@@ -61,10 +64,11 @@ public struct JobParams: Sendable, Hashable, Codable {
         self.scenes = scenes
         self.transition = transition
         self.preview = preview
+        self.scene = scene
     }
 
     enum CodingKeys: String, CodingKey {
-        case width, height, seed, format, frames, fps, steps, scenes, transition, preview
+        case width, height, seed, format, frames, fps, steps, scenes, transition, preview, scene
         case durationS = "duration_s"
     }
 
@@ -80,6 +84,7 @@ public struct JobParams: Sendable, Hashable, Codable {
         scenes = try container.decodeIfPresent(Int.self, forKey: .scenes) ?? 0
         transition = try container.decodeIfPresent(String.self, forKey: .transition)
         preview = try container.decodeIfPresent(Bool.self, forKey: .preview) ?? true
+        scene = try container.decodeIfPresent(Int.self, forKey: .scene)
     }
 
     /// Films also carry their length in seconds and their scene settings; stills and loops do not.
@@ -97,6 +102,7 @@ public struct JobParams: Sendable, Hashable, Codable {
             try container.encode(scenes, forKey: .scenes)
             try container.encodeIfPresent(transition, forKey: .transition)
             try container.encode(preview, forKey: .preview)
+            try container.encodeIfPresent(scene, forKey: .scene)
         }
     }
 

@@ -14,6 +14,9 @@ public struct NewJob: Sendable, Hashable {
     public var cost: Int
     public var maxAttempts: Int
     public var parentID: JobID?
+    /// Queued waiting for its children (a film waiting for its scene jobs): never dispatched
+    /// until the last child succeeds, when it becomes ready as the compose step.
+    public var waitsForChildren: Bool
     /// Unique per creator: queueing the same key again returns the first job instead of a new one.
     public var idempotencyKey: String?
     /// A digest of the submitted request, compared when an idempotency key is reused.
@@ -21,7 +24,8 @@ public struct NewJob: Sendable, Hashable {
 
     public init(id: JobID, creatorID: CreatorID, kind: JobKind, pool: PoolName, model: ModelID, prompt: String,
                 negativePrompt: String? = nil, params: JobParams, priority: Int = 0, cost: Int, maxAttempts: Int = 3,
-                parentID: JobID? = nil, idempotencyKey: String? = nil, requestFingerprint: String? = nil) {
+                parentID: JobID? = nil, waitsForChildren: Bool = false, idempotencyKey: String? = nil,
+                requestFingerprint: String? = nil) {
         self.id = id
         self.creatorID = creatorID
         self.kind = kind
@@ -34,18 +38,21 @@ public struct NewJob: Sendable, Hashable {
         self.cost = cost
         self.maxAttempts = maxAttempts
         self.parentID = parentID
+        self.waitsForChildren = waitsForChildren
         self.idempotencyKey = idempotencyKey
         self.requestFingerprint = requestFingerprint
     }
 }
 
 extension Job {
-    /// The job as it stands the moment it is queued: nothing started, nothing charged yet.
+    /// The job as it stands the moment it is queued: nothing started, nothing charged yet. A job
+    /// that waits for its children is already in production (`running`) while they run.
     public init(queued new: NewJob, at date: Date) {
         self.init(
             id: new.id, creatorID: new.creatorID, kind: new.kind, pool: new.pool, model: new.model,
             prompt: new.prompt, negativePrompt: new.negativePrompt, params: new.params, priority: new.priority,
-            cost: new.cost, maxAttempts: new.maxAttempts, createdAt: date, parentID: new.parentID,
+            cost: new.cost, status: new.waitsForChildren ? .running : .queued, maxAttempts: new.maxAttempts,
+            createdAt: date, startedAt: new.waitsForChildren ? date : nil, parentID: new.parentID,
             idempotencyKey: new.idempotencyKey
         )
     }

@@ -41,6 +41,9 @@ public protocol JobStore: Sendable {
     func createUpload(_ upload: Upload) async throws
     /// An upload, if it exists and the scope may see it (its creator, or an operator).
     func upload(id: UploadID, scope: AccessScope) async throws -> Upload?
+    /// A parent's children (a film's scene jobs), in scene order. Callers check the parent's
+    /// scope first: children always belong to their parent's creator.
+    func children(of parent: JobID) async throws -> [Job]
 
     // MARK: Dispatch
 

@@ -16,7 +16,7 @@ enum StoredRows {
         id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed, format, frames, fps,
         steps, priority, cost, state, attempt, max_attempts, progress, error_code, error_message, created_at,
         started_at, finished_at, available_at, cancel_requested, parent_id, idempotency_key, lease_holder,
-        lease_expires_at, lease_fence, scenes, transition, preview
+        lease_expires_at, lease_fence, scenes, transition, preview, scene_index
         """
 
     /// How many columns `jobColumns` names (the index of a column selected after them).
@@ -37,9 +37,14 @@ enum StoredRows {
         micros.map { date($0) }
     }
 
-    /// The public status of a stored state: a job waiting out a retry backoff is still queued.
+    /// The public status of a stored state: a job waiting out a retry backoff is still queued,
+    /// and a film waiting for its scene jobs (`blocked`) is in production.
     static func status(_ state: String) -> JobStatus {
-        state == "waiting" ? .queued : JobStatus(rawValue: state) ?? .failed
+        switch state {
+        case "waiting": .queued
+        case "blocked": .running
+        default: JobStatus(rawValue: state) ?? .failed
+        }
     }
 
     /// Decodes a row selected with `jobColumns`, returning the job and its lease fence.
@@ -61,7 +66,7 @@ enum StoredRows {
             params: JobParams(
                 width: int(7), height: int(8), seed: UInt32(truncatingIfNeeded: row.integer(9) ?? 0),
                 format: OutputFormat(rawValue: text(10)) ?? .png, frames: int(11), fps: int(12), steps: int(13),
-                scenes: int(32), transition: row.text(33), preview: int(34) != 0
+                scenes: int(32), transition: row.text(33), preview: int(34) != 0, scene: row.integer(35).map { Int($0) }
             ),
             priority: int(14),
             cost: int(15),

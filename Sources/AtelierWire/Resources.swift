@@ -262,9 +262,12 @@ public struct JobResource: Codable, Sendable, Hashable {
     public var startedAt: Date?
     public var finishedAt: Date?
     public var artifacts: [ArtifactResource]
+    /// Set on a film's scene jobs: the film they belong to.
+    public var parentID: String?
 
     enum CodingKeys: String, CodingKey {
         case id, kind, status, progress, prompt, model, pool, params, priority, cost, attempts, error, artifacts
+        case parentID = "parent_id"
         case negativePrompt = "negative_prompt"
         case maxAttempts = "max_attempts"
         case cancelRequested = "cancel_requested"
@@ -288,6 +291,7 @@ public struct JobResource: Codable, Sendable, Hashable {
         attempts = job.attempt
         maxAttempts = job.maxAttempts
         cancelRequested = job.isCancelRequested
+        parentID = job.parentID?.rawValue
         error = job.error.map { ErrorBody(code: $0.code, message: $0.message) }
         createdAt = job.createdAt
         startedAt = job.startedAt
@@ -317,6 +321,8 @@ public struct JobResource: Codable, Sendable, Hashable {
         try c.encode(startedAt, forKey: .startedAt)
         try c.encode(finishedAt, forKey: .finishedAt)
         try c.encode(artifacts, forKey: .artifacts)
+        // Only scene jobs have a parent: the film they belong to.
+        try c.encodeIfPresent(parentID, forKey: .parentID)
     }
 }
 

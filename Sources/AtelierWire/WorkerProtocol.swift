@@ -198,3 +198,32 @@ public struct ReleaseCallBody: Codable, Sendable, Hashable {
 
     public init(fence: Int64) { self.fence = fence }
 }
+
+/// `GET /v1/worker/jobs/{id}/scenes?fence=`: for a film's compose step, its scene jobs' clips
+/// in scene order; each is fetched from `GET /v1/worker/jobs/{id}/scenes/{scene}?fence=`.
+public struct SceneClipsBody: Codable, Sendable, Hashable {
+    public var data: [SceneClipBody]
+
+    public init(data: [SceneClipBody]) {
+        self.data = data
+    }
+}
+
+public struct SceneClipBody: Codable, Sendable, Hashable {
+    public var scene: Int
+    public var jobID: String
+    public var bytes: Int
+    public var sha256: String
+
+    enum CodingKeys: String, CodingKey {
+        case scene, bytes, sha256
+        case jobID = "job_id"
+    }
+
+    public init(scene: Int, jobID: String, bytes: Int, sha256: String) {
+        self.scene = scene
+        self.jobID = jobID
+        self.bytes = bytes
+        self.sha256 = sha256
+    }
+}

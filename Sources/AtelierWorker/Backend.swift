@@ -15,9 +15,17 @@ public protocol Backend: Sendable {
 /// What a running backend may tell the worker.
 public struct RunContext: Sendable {
     private let progressSink: @Sendable (Double) -> Void
+    private let sceneClipSource: @Sendable () async throws -> [Data]
 
-    public init(reportProgress: @escaping @Sendable (Double) -> Void) {
+    public init(reportProgress: @escaping @Sendable (Double) -> Void,
+                sceneClips: @escaping @Sendable () async throws -> [Data] = { [] }) {
         self.progressSink = reportProgress
+        self.sceneClipSource = sceneClips
+    }
+
+    /// For a film's compose step: the clips its scene jobs made, in scene order.
+    public func sceneClips() async throws -> [Data] {
+        try await sceneClipSource()
     }
 
     /// Records progress (0…1); it reaches the store with the next heartbeat.

@@ -20,7 +20,11 @@ public struct BuiltinBackend: Backend {
         do {
             if job.params.format.isFilm {
                 guard let films else { throw BuiltinRenderer.MissingFFmpeg() }
-                return try await films.make(job) { context.reportProgress($0) }
+                if job.params.scene != nil {
+                    return try await films.sceneClip(job) { context.reportProgress($0) }
+                }
+                // The compose step: every film is queued with its scene jobs (`SceneJobs`).
+                return try await films.compose(job, clips: try await context.sceneClips()) { context.reportProgress($0) }
             }
             let output = try await renderer.render(
                 prompt: job.prompt, negativePrompt: job.negativePrompt, params: job.params,

@@ -39,7 +39,9 @@ struct JobRunner<B: Backend> {
 
     func run() async -> Ending {
         let progress = ProgressCell(lease.job.progress)
-        let context = RunContext { progress.set($0) }
+        let source = pool.source
+        let lease = self.lease
+        let context = RunContext(reportProgress: { progress.set($0) }, sceneClips: { try await source.sceneClips(of: lease) })
         let backend = pool.backend
         let job = lease.job
         let verdict = await withTaskGroup(of: Verdict.self) { group in

@@ -88,6 +88,18 @@ public struct LocalWorkSource: WorkSource {
         try await store.release(token, now: clock.now)
     }
 
+    public func sceneClips(of lease: Lease) async throws -> [Data] {
+        var clips: [Data] = []
+        for artifact in try await SceneClips.artifacts(of: lease.job, store: store) {
+            guard let key = BlobKey(rawValue: artifact.storageKey) else {
+                throw BackendError(code: "scene_clip_missing", message: "scene clip \(artifact.id) has no valid storage key",
+                                   isRetryable: false)
+            }
+            clips.append(try await blobs.get(key))
+        }
+        return clips
+    }
+
     public func interruptWaits(pool: PoolName) {
         store.workSignal.ring(pool)
     }

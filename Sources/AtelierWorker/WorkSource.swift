@@ -22,6 +22,8 @@ public protocol WorkSource: Sendable {
     func fail(_ lease: Lease, error: JobError, isRetryable: Bool) async throws -> FailureOutcome
     /// Hands an unfinished lease back: the job is queued again and the attempt does not count.
     func release(_ token: LeaseToken) async throws -> Bool
+    /// For a film's compose step: the clips its scene jobs made, in scene order.
+    func sceneClips(of lease: Lease) async throws -> [Data]
     /// Ends every `lease` call of `pool` that is waiting, so a draining worker stops promptly.
     func interruptWaits(pool: PoolName)
     /// How often to renew leases: the worker's own policy unless the source knows the

@@ -41,6 +41,11 @@ struct FilmAPITests {
             #expect(abs(film.duration - 3) <= 3 * 0.05, "duration \(film.duration)")
             let poster = try await probe(alice, try #require(done.artifacts.first { $0.name == "poster.png" }))
             #expect(poster.codec == "png" && poster.width == 320)
+            // Each scene was a job of its own, a child of the film, with its clip as its artifact.
+            let sceneJobs = try await scenes(of: submitted.id, alice)
+            #expect(sceneJobs.map(\.params.scene) == [1, 2, 3])
+            #expect(sceneJobs.allSatisfy { $0.status == .succeeded && $0.kind == .video && $0.params.format == .mp4 })
+            #expect(sceneJobs.map { $0.artifacts.map(\.name) } == [["scene-1.mp4"], ["scene-2.mp4"], ["scene-3.mp4"]])
             // The job's read-back carries the film's settings.
             let read = try await alice.job(submitted.id)
             #expect(read.params.durationS == 3)
@@ -64,37 +69,111 @@ struct FilmAPITests {
         }
     }
 
-    @Test("cancelling a running film stops it at its next heartbeat and leaves no scratch files; a finished film leaves none either")
+    /// The film's scene jobs, as the creator sees them in the job list.
+    func scenes(of film: String, _ api: API) async throws -> [JobResource] {
+        try await api.send(.GET, "/v1/jobs?limit=100").decode(ListBody<JobResource>.self).data
+            .filter { $0.parentID == film }.sorted { ($0.params.scene ?? 0) < ($1.params.scene ?? 0) }
+    }
+
+    @Test("cancellation cascades: cancelling a film stops its running scene jobs at their next heartbeat, ends the queued ones, and leaves no scratch files")
     func cancelRunningFilm() async throws {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-scratch-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        try await withServer(workers: 2, configure: { $0.scratchDirectory = scratch }) { server in
+        // Four worker slots give the video pool two.
+        try await withServer(workers: 4, configure: { $0.scratchDirectory = scratch }) { server in
             let (alice, _) = try await server.creator()
-            // Two minutes of 720p: far longer than the test waits.
+            // Three minutes of 720p in three scenes: far longer than the test waits. Two video
+            // slots take a scene each; the third waits in the queue.
             let long = try await alice.submit(CreateJobBody(
                 kind: .video, prompt: "a storm over the sea at night",
-                params: ParamsBody(width: 1280, height: 720, format: .mp4, fps: 24, durationS: 120, scenes: 2)))
-            _ = try await alice.waitForJob(long.id, timeout: .seconds(60)) { $0.status == .running }
-            // The worker has started making the film once its private folder exists.
-            try await within(.seconds(60), "the film's scratch folder to appear") {
-                while try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty {
+                params: ParamsBody(width: 1280, height: 720, format: .mp4, fps: 24, durationS: 120, scenes: 3)))
+            #expect(long.status == .running)
+            try await within(.seconds(60), "two scene jobs to run and make their scratch folders") {
+                while try await scenes(of: long.id, alice).filter({ $0.status == .running }).count < 2
+                        || FileManager.default.contentsOfDirectory(atPath: scratch.path).count < 2 {
                     try await Task.sleep(for: .milliseconds(50))
                 }
             }
-            #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).count == 1)
+            let before = try await scenes(of: long.id, alice)
+            #expect(before.count == 3 && before.map(\.params.scene) == [1, 2, 3])
+            #expect(before.filter { $0.status == .queued }.count == 1)
             let cancelled = try await alice.send(.POST, "/v1/jobs/\(long.id)/cancel")
             #expect(cancelled.status == 200)
-            let ended = try await alice.waitForJob(long.id, timeout: .seconds(60)) { $0.status.isTerminal }
-            #expect(ended.status == .canceled)
-            #expect(ended.artifacts.isEmpty)
-            #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+            #expect(try cancelled.decode(JobResource.self).status == .canceled)
+            try await within(.seconds(60), "every scene job to end") {
+                while try await scenes(of: long.id, alice).contains(where: { !$0.status.isTerminal }) {
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+            }
+            let after = try await scenes(of: long.id, alice)
+            #expect(after.allSatisfy { $0.status == .canceled && $0.artifacts.isEmpty }, "\(after.map(\.status))")
+            let ended = try await alice.job(long.id)
+            #expect(ended.status == .canceled && ended.artifacts.isEmpty)
+            try await within(.seconds(30), "the scratch folders to be removed") {
+                while try !FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+            }
 
             let short = try await alice.submit(CreateJobBody(
                 kind: .video, prompt: "a meadow at dawn",
                 params: ParamsBody(width: 128, height: 72, format: .mp4, fps: 8, durationS: 1)))
             #expect(try await alice.waitForJob(short.id) { $0.status.isTerminal }.status == .succeeded)
             #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).isEmpty)
+        }
+    }
+
+    @Test("a scene that always fails is retried like any job, then fails the film with an error naming it; its siblings are cancelled")
+    func aSceneThatAlwaysFails() async throws {
+        // No worker in the server: the test is the worker, over the worker protocol.
+        try await withServer(workers: 0) { server in
+            let (alice, _) = try await server.creator()
+            let worker = try await server.workerCalls()
+            let film = try await alice.submit(CreateJobBody(
+                kind: .video, prompt: "A harbour at dawn. Boats sail out. Gulls at night",
+                params: ParamsBody(width: 320, height: 180, format: .mp4, fps: 12, durationS: 3, scenes: 3)))
+            let leased = try await worker.lease(pool: "video", limit: 10)
+            // The film itself is not dispatched while its scenes are to be made.
+            #expect(Set(leased.map(\.job.id)) == Set(try await scenes(of: film.id, alice).map(\.id)))
+            let byScene = Dictionary(uniqueKeysWithValues: leased.map { ($0.job.params.scene ?? 0, $0) })
+            #expect(Set(byScene.keys) == [1, 2, 3])
+
+            let one = try await worker.finish(byScene[1]!, name: "scene-1.mp4", data: Data("clip".utf8))
+            #expect(one.status == 200, "\(one.text)")
+            #expect(try await worker.heartbeat(byScene[3]!, progress: 0.5).status == 200)
+            let partway = try await alice.job(film.id)
+            #expect(partway.status == .running)
+            #expect(abs(partway.progress - 0.9 * 1.5 / 3) < 1e-9, "\(partway.progress)")
+
+            // Scene 2 fails on every attempt; each retry comes back to the worker.
+            var attempt = byScene[2]!
+            var outcomes: [String] = []
+            while true {
+                let reply = try await worker.fail(attempt, retryable: true).decode(FailReplyBody.self)
+                outcomes.append(reply.outcome)
+                guard reply.outcome == "retrying" else { break }
+                attempt = try #require(try await worker.lease(pool: "video", limit: 1, wait: 15).first)
+                #expect(attempt.job.params.scene == 2)
+            }
+            #expect(outcomes == ["retrying", "retrying", "failed"])
+
+            let failed = try await alice.job(film.id)
+            #expect(failed.status == .failed)
+            #expect(failed.error?.code == "scene_failed")
+            #expect(failed.error?.message.hasPrefix("scene 2 of the film failed") == true, "\(String(describing: failed.error))")
+            #expect(failed.error?.message.contains("gpu_busy") == true)
+            #expect(failed.artifacts.isEmpty)
+            // Scene 3 is still running on the worker: its next heartbeat asks it to stop.
+            let stop = try await worker.heartbeat(byScene[3]!, progress: 0.6).decode(HeartbeatReplyBody.self)
+            #expect(stop.cancelRequested)
+            let three = try await worker.api.send(.POST, "/v1/worker/jobs/\(byScene[3]!.job.id)/fail",
+                                                  json: FailCallBody(fence: byScene[3]!.fence, error: ErrorBody(code: "canceled", message: "stopped"),
+                                                                     retryable: false))
+            #expect(try three.decode(FailReplyBody.self).outcome == "canceled")
+            let statuses = try await scenes(of: film.id, alice).map(\.status)
+            #expect(statuses == [.succeeded, .failed, .canceled])
+            #expect(try await alice.job(film.id).status == .failed)
         }
     }
 

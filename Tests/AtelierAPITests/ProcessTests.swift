@@ -1,3 +1,5 @@
+import AtelierBlobs
+import AtelierMedia
 import AtelierWire
 import Foundation
 import Testing
@@ -33,6 +35,43 @@ struct ProcessTests {
             #expect(Set(digests).count == 3)
             let workers = try await server.admin.send(.GET, "/v1/admin/workers").decode(ListBody<WorkerResource>.self).data
             #expect(workers.first?.online == true)
+
+            child.signal(SIGTERM)
+            #expect(await child.waitForExit() == 0, "\(child.stderr)")
+        }
+    }
+
+    @Test("a remote worker process makes a film: its scene jobs, then the compose step with the clips fetched over the worker protocol")
+    func remoteWorkerMakesAFilm() async throws {
+        try await withServer { server in
+            let (alice, _) = try await server.creator()
+            let (_, worker) = try await server.worker("gpu-box-2")
+            let child = try AtelierProcess(["worker", "--server", server.url, "--pool", "video", "--slots", "2"],
+                                           environment: ["ATELIER_API_KEY": worker.apiKey ?? ""])
+            _ = try await child.waitForOutput("slot(s) on pool video")
+            let film = try await alice.submit(CreateJobBody(
+                kind: .video, prompt: "A lighthouse at dusk. Waves at night",
+                params: ParamsBody(width: 192, height: 108, format: .mp4, fps: 8, durationS: 2, scenes: 2, transition: "fade")))
+            let done = try await alice.waitForJob(film.id, timeout: .seconds(120)) { $0.status.isTerminal }
+            #expect(done.status == .succeeded, "\(done.error?.message ?? "")")
+            #expect(done.artifacts.map(\.name).sorted() == ["film.mp4", "poster.png", "preview.gif"])
+            let sceneJobs = try await alice.send(.GET, "/v1/jobs").decode(ListBody<JobResource>.self).data.filter { $0.parentID == film.id }
+            #expect(sceneJobs.count == 2 && sceneJobs.allSatisfy { $0.status == .succeeded })
+            let movie = try #require(done.artifacts.first { $0.name == "film.mp4" })
+            let bytes = try await server.client(nil).send(.GET, movie.url).body
+            #expect(bytes.count == movie.bytes && SHA256Hex.digest(bytes) == movie.sha256)
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("remote-film-\(UUID().uuidString).mp4")
+            try bytes.write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            let path = ProcessInfo.processInfo.environment["PATH"]
+            let ffprobe = try #require(FFprobe.locate(besides: FFmpeg.locate(searchPath: path), searchPath: path))
+            let probe = try await ffprobe.probe(file)
+            #expect(probe.codec == "h264" && probe.width == 192 && probe.height == 108)
+            #expect(abs(probe.duration - 2) <= 0.1, "\(probe.duration)")
+            // The compose step fetched both clips from the server rather than rendering the scenes again.
+            let metrics = try await server.client(nil).send(.GET, "/metrics").text
+            let fetches = metrics.split(separator: "\n").filter { $0.hasPrefix("atelier_http_requests_total") && $0.contains("/scenes/") }
+            #expect(fetches.count == 1 && fetches.first?.contains(#"status="200"} 2"#) == true, "\(fetches)")
 
             child.signal(SIGTERM)
             #expect(await child.waitForExit() == 0, "\(child.stderr)")

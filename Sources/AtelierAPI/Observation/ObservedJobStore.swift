@@ -44,6 +44,7 @@ public final class ObservedJobStore: JobStore {
     }
     public func createUpload(_ upload: Upload) async throws { try await base.createUpload(upload) }
     public func upload(id: UploadID, scope: AccessScope) async throws -> Upload? { try await base.upload(id: id, scope: scope) }
+    public func children(of parent: JobID) async throws -> [Job] { try await base.children(of: parent) }
     public func queueSummary(pool: PoolName) async throws -> [CreatorQueueSummary] { try await base.queueSummary(pool: pool) }
     public func performHousekeeping() async throws { try await base.performHousekeeping() }
     public func shutdown() async { await base.shutdown() }

@@ -3,6 +3,7 @@ import AtelierMedia
 import AtelierPlanning
 import AtelierStore
 import AtelierWire
+import AtelierWorker
 import Crypto
 import Foundation
 import HTTPTypes
@@ -37,7 +38,13 @@ extension RouteTable {
             try await Self.screen(newJob.prompt, services: services)
             let outcome: EnqueueOutcome
             do {
-                outcome = try await services.submissions.enqueue(newJob)
+                if newJob.params.format.isFilm {
+                    // A film and its scene jobs are queued together, in one transaction.
+                    let family = SceneJobs.split(newJob, costModel: services.costModel) { services.ids.jobID() }
+                    outcome = try await services.store.enqueue(family, now: services.clock.now)[0]
+                } else {
+                    outcome = try await services.submissions.enqueue(newJob)
+                }
             } catch let error as StoreError where error.code == .idempotencyConflict {
                 throw APIProblem(.unprocessableContent, slug: "idempotency-key-reused",
                                  title: "The idempotency key was used for a different request",

@@ -210,5 +210,7 @@ struct RegisteredWorkSource: WorkSource {
 
     func release(_ token: LeaseToken) async throws -> Bool { try await base.release(token) }
 
+    func sceneClips(of lease: Lease) async throws -> [Data] { try await base.sceneClips(of: lease) }
+
     func interruptWaits(pool: PoolName) { base.interruptWaits(pool: pool) }
 }

@@ -42,6 +42,7 @@ public struct LedgerSequencer: Sendable {
             params.add("scenes", .integer(Int64(job.params.scenes)))
             if let transition = job.params.transition { params.add("transition", .string(transition)) }
             params.add("preview", .integer(job.params.preview ? 1 : 0))
+            if let scene = job.params.scene { params.add("scene", .integer(Int64(scene))) }
         }
         return LedgerEntry(
             jobID: job.id.rawValue, parentJobID: job.parentID?.rawValue, creatorID: job.creatorID.rawValue,

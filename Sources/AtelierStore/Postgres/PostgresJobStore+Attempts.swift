@@ -15,9 +15,18 @@ extension PostgresJobStore {
             UPDATE jobs SET lease_expires_at = \(expiry), progress = COALESCE(\(clamped), progress)
             WHERE id = \(token.jobID.rawValue) AND \(unescaped: PostgresSchema.jobByID(inState: "running"))
               AND lease_fence = \(token.fence)
-            RETURNING cancel_requested
+            RETURNING cancel_requested, parent_id
             """)
         guard let row = rows.first else { return .leaseLost }
+        if clamped != nil, let parent = PostgresColumns(row).text(1) {
+            // A film's progress follows its scenes'. Its own statement: a heartbeat never waits
+            // on a lock for it, and a lost update here is made good by the next heartbeat.
+            _ = try await query("""
+                UPDATE jobs SET progress = \(FamilyRules.scenesShare) * (
+                    SELECT AVG(CASE WHEN state = 'succeeded' THEN 1.0 ELSE progress END) FROM jobs WHERE parent_id = \(parent))
+                WHERE id = \(parent) AND \(unescaped: PostgresSchema.jobByID(inState: "blocked"))
+                """)
+        }
         return .renewed(until: StoredRows.date(expiry), isCancelRequested: PostgresColumns(row).integer(0) == 1)
     }
 
@@ -25,9 +34,11 @@ extension PostgresJobStore {
         guard !completions.isEmpty else { return [] }
         try Self.checkCompletions(completions)
         let logger = self.logger
-        return try await transaction { connection in
+        let (outcomes, ready) = try await transaction { connection in
             try await Self.complete(connection, completions, now: now, logger: logger)
         }
+        for pool in ready { notifier.announce(pool) }
+        return outcomes
     }
 
     static func checkCompletions(_ completions: [Completion]) throws {
@@ -40,13 +51,21 @@ extension PostgresJobStore {
 
     /// Completes a batch in one statement: each (id, fence) pair must still hold the job's
     /// current lease; RETURNING names the jobs that did, and only those get their artifacts.
+    /// A completed scene job may release its film: the pools where that happened come back.
     static func complete(_ connection: PostgresConnection, _ completions: [Completion], now: Date,
-                         logger: Logger) async throws -> [CompletionOutcome] {
+                         logger: Logger) async throws -> (outcomes: [CompletionOutcome], ready: Set<PoolName>) {
         let ids = completions.map(\.token.jobID.rawValue)
         let fences = completions.map(\.token.fence)
-        let completed = Set(try await connection.rows(
+        var completed: Set<String> = []
+        var parents: [String] = []
+        for row in try await connection.rows(
             CompleteStatement(ids: ids, fences: fences, now: StoredRows.micros(now)), logger: logger
-        ).compactMap { PostgresColumns($0).text(0) })
+        ) {
+            let columns = PostgresColumns(row)
+            if let id = columns.text(0) { completed.insert(id) }
+            if let parent = columns.text(1) { parents.append(parent) }
+        }
+        let ready = parents.isEmpty ? [] : try await settleFamilies(connection, parents: parents, now: now, logger: logger)
         var outcomes: [CompletionOutcome] = []
         outcomes.reserveCapacity(completions.count)
         var recorded: Set<String> = []
@@ -67,14 +86,14 @@ extension PostgresJobStore {
             }
             outcomes.append(.completed)
         }
-        return outcomes
+        return (outcomes, ready)
     }
 
     public func fail(_ token: LeaseToken, error: JobError, retryAt: Date?, now: Date) async throws -> FailureOutcome {
         let logger = self.logger
         let (outcome, readyPool): (FailureOutcome, PoolName?) = try await transaction { connection in
             guard let row = try await connection.query("""
-                SELECT attempt, max_attempts, cancel_requested, pool, creator_id FROM jobs
+                SELECT attempt, max_attempts, cancel_requested, pool, creator_id, parent_id FROM jobs
                 WHERE id = \(token.jobID.rawValue) AND \(unescaped: PostgresSchema.jobByID(inState: "running"))
                   AND lease_fence = \(token.fence)
                 FOR UPDATE
@@ -83,12 +102,15 @@ extension PostgresJobStore {
             let columns = PostgresColumns(row)
             let attempt = Int(columns.integer(0) ?? 0)
             let maxAttempts = Int(columns.integer(1) ?? 0)
+            let parents = columns.text(5).map { [$0] } ?? []
             if columns.integer(2) == 1 {
                 try await Self.finish(connection, token.jobID, state: "canceled", error: nil, now: now, logger: logger)
+                _ = try await Self.settleFamilies(connection, parents: parents, now: now, logger: logger)
                 return (.canceled, nil)
             }
             guard let retryAt, attempt < maxAttempts else {
                 try await Self.finish(connection, token.jobID, state: "failed", error: error, now: now, logger: logger)
+                _ = try await Self.settleFamilies(connection, parents: parents, now: now, logger: logger)
                 return (.failed, nil)
             }
             let isDue = retryAt <= now
@@ -146,6 +168,14 @@ extension PostgresJobStore {
                 if state == "queued" {
                     try await PostgresFairQueue.markRemoved(connection, pool: job.pool, creator: job.creatorID, logger: logger)
                 }
+                // A scene job cancelled on its own cancels its film.
+                _ = try await Self.settleFamilies(connection, parents: job.parentID.map { [$0.rawValue] } ?? [], now: now,
+                                                  logger: logger)
+                return .canceled(try await Self.record(connection, id: id, scope: .operator, logger: logger)!.job)
+            case "blocked":
+                // A film waiting for its scenes: it and its unfinished scene jobs end now.
+                try await Self.finish(connection, id, state: "canceled", error: nil, now: now, logger: logger)
+                try await Self.cancelChildren(connection, of: id.rawValue, now: now, logger: logger)
                 return .canceled(try await Self.record(connection, id: id, scope: .operator, logger: logger)!.job)
             case "running":
                 try await connection.query("UPDATE jobs SET cancel_requested = 1 WHERE id = \(id.rawValue)", logger: logger)
@@ -185,11 +215,11 @@ private struct CompleteStatement: PostgresPreparedQuery {
                 lease_holder = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL
             WHERE \(unescaped: PostgresSchema.jobByID(inState: "running"))
               AND (id, lease_fence) IN (SELECT * FROM UNNEST(\(ids)::text[], \(fences)::bigint[]))
-            RETURNING id
+            RETURNING id, parent_id
         ), queued AS (
             INSERT INTO ledger_queue (job_id) SELECT id FROM done
         )
-        SELECT id FROM done
+        SELECT id, parent_id FROM done
         """
     }
 }

@@ -66,9 +66,18 @@ extension PostgresJobStore {
         inserted.reserveCapacity(jobs.count)
         // Idempotency keys first used earlier in this same batch, per creator.
         var batchKeys: [QueueKeyedIdempotency: NewJob] = [:]
+        // Parents queued earlier in this batch (a film before its scene jobs), and jobs of the
+        // batch that an idempotency key resolved to an earlier job.
+        var batchIDs: Set<JobID> = []
+        var reused: [JobID: Job] = [:]
         try await checkCreatorsExist(connection, jobs, logger: logger)
         for new in jobs {
-            if let parent = new.parentID {
+            if let parent = new.parentID, let earlier = reused[parent] {
+                // The parent was queued before under this idempotency key, children and all.
+                outcomes.append(.existing(earlier))
+                continue
+            }
+            if let parent = new.parentID, !batchIDs.contains(parent) {
                 // A parent must belong to the same creator: ids of other tenants do not exist here.
                 let found = try await connection.query("""
                     SELECT 1 FROM jobs WHERE id = \(parent.rawValue) AND creator_id = \(new.creatorID.rawValue)
@@ -87,16 +96,20 @@ extension PostgresJobStore {
                     let job = StoredRows.job(columns).job
                     try StoreArguments.checkReuse(of: key, fingerprint: columns.text(Int32(StoredRows.jobColumnCount)), by: new, original: job.id)
                     outcomes.append(.existing(job))
+                    reused[new.id] = job
                     continue
                 }
                 let scoped = QueueKeyedIdempotency(creator: new.creatorID, key: key)
                 if let earlier = batchKeys[scoped] {
                     try StoreArguments.checkReuse(of: key, fingerprint: earlier.requestFingerprint, by: new, original: earlier.id)
-                    outcomes.append(.existing(Job(queued: earlier, at: StoredRows.date(nowMicros))))
+                    let job = Job(queued: earlier, at: StoredRows.date(nowMicros))
+                    outcomes.append(.existing(job))
+                    reused[new.id] = job
                     continue
                 }
                 batchKeys[scoped] = new
             }
+            batchIDs.insert(new.id)
             inserted.append(new)
             outcomes.append(.created(Job(queued: new, at: StoredRows.date(nowMicros))))
         }
@@ -110,7 +123,9 @@ extension PostgresJobStore {
         guard !jobs.isEmpty else { return }
         // Queues in order of first arrival: that order breaks ties between creators that
         // become ready together.
-        let arrivals = PostgresFairQueue.arrivals(jobs.lazy.map { QueueKey(pool: $0.pool, creator: $0.creatorID) })
+        // A parent waiting for its children is not ready until the last of them succeeds.
+        let arrivals = PostgresFairQueue.arrivals(
+            jobs.lazy.filter { !$0.waitsForChildren }.map { QueueKey(pool: $0.pool, creator: $0.creatorID) })
         _ = try await connection.rows(EnqueueStatement(jobs: jobs, now: now, arrivals: arrivals), logger: logger)
     }
 }
@@ -127,19 +142,22 @@ private struct EnqueueStatement: PostgresPreparedQuery {
     static let example = EnqueueStatement(jobs: [], now: 0, arrivals: [])
 
     var query: PostgresQuery {
-        var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 28)
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 31)
         sql.appendLiteral("""
             WITH inserted AS (
                 INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
                     format, frames, fps, steps, priority, cost, state, max_attempts, created_at, available_at,
-                    parent_id, idempotency_key, request_fingerprint, scenes, transition, preview)
+                    parent_id, idempotency_key, request_fingerprint, scenes, transition, preview, scene_index, started_at)
                 SELECT id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
-                    format, frames, fps, steps, priority, cost, 'queued', max_attempts,
+                    format, frames, fps, steps, priority, cost, state, max_attempts,
             """)
         sql.appendInterpolation(now)
         sql.appendLiteral("::bigint, ")
         sql.appendInterpolation(now)
-        sql.appendLiteral("::bigint, parent_id, idempotency_key, request_fingerprint, scenes, transition, preview\n        FROM UNNEST(")
+        sql.appendLiteral("::bigint, parent_id, idempotency_key, request_fingerprint, scenes, transition, preview, scene_index::bigint, ")
+        sql.appendLiteral("CASE WHEN state = 'blocked' THEN ")
+        sql.appendInterpolation(now)
+        sql.appendLiteral("::bigint END\n        FROM UNNEST(")
         func text(_ column: (NewJob) -> String) {
             sql.appendInterpolation(jobs.map(column))
             sql.appendLiteral("::text[], ")
@@ -174,11 +192,13 @@ private struct EnqueueStatement: PostgresPreparedQuery {
         nullableText { $0.requestFingerprint }
         bigint { Int64($0.params.scenes) }
         nullableText { $0.params.transition }
-        sql.appendInterpolation(jobs.map { Int64($0.params.preview ? 1 : 0) })
+        bigint { Int64($0.params.preview ? 1 : 0) }
+        text { $0.waitsForChildren ? "blocked" : "queued" }
+        sql.appendInterpolation(PostgresNullableTextArray(jobs.map { $0.params.scene.map(String.init) }))
         sql.appendLiteral("""
-            ::bigint[]) AS x(id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed, format,
+            ::text[]) AS x(id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed, format,
                     frames, fps, steps, priority, cost, max_attempts, parent_id, idempotency_key, request_fingerprint,
-                    scenes, transition, preview)
+                    scenes, transition, preview, state, scene_index)
                 RETURNING 1
             ),
             """)

@@ -82,11 +82,13 @@ extension PostgresJobStore {
         try Self.checkCompletions(completions)
         let canLease = next.limit > 0 && !next.models.isEmpty
         let logger = self.logger
-        let (outcomes, batch) = try await transaction { connection in
-            let outcomes = completions.isEmpty ? [] : try await Self.complete(connection, completions, now: now, logger: logger)
+        let (outcomes, batch, ready) = try await transaction { connection in
+            let (outcomes, ready) = completions.isEmpty
+                ? ([], []) : try await Self.complete(connection, completions, now: now, logger: logger)
             let batch = canLease ? try await Self.lease(connection, next, now: now, logger: logger) : LeaseBatch(leases: [])
-            return (outcomes, batch)
+            return (outcomes, batch, ready)
         }
+        for pool in ready { notifier.announce(pool) }
         if batch.heldByAnother { ringSoon(next.pool) }
         return (outcomes, batch.leases)
     }

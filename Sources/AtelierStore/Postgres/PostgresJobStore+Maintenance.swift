@@ -11,7 +11,7 @@ extension PostgresJobStore {
         let logger = self.logger
         let (reclaimed, pools) = try await transaction { connection -> ([ReclaimedLease], Set<PoolName>) in
             let expired = try await connection.query("""
-                SELECT id, pool, creator_id, attempt, max_attempts, cancel_requested FROM jobs
+                SELECT id, pool, creator_id, attempt, max_attempts, cancel_requested, parent_id FROM jobs
                 WHERE state = 'running' AND lease_expires_at < \(nowMicros)
                 ORDER BY lease_expires_at
                 FOR UPDATE SKIP LOCKED
@@ -21,6 +21,7 @@ extension PostgresJobStore {
             // Requeued jobs per creator, in expiry order; their fair-queue rows are updated
             // together at the end, in key order like every other writer of several of them.
             var requeued: [QueueKey] = []
+            var endedChildrenOf: [String] = []
             for row in expired {
                 let columns = PostgresColumns(row)
                 guard let id = columns.text(0).flatMap(JobID.init(rawValue:)) else { continue }
@@ -29,6 +30,7 @@ extension PostgresJobStore {
                 if columns.integer(5) == 1 {
                     try await Self.finish(connection, id, state: "canceled", error: nil, now: now, logger: logger)
                     reclaimed.append(ReclaimedLease(jobID: id, status: .canceled))
+                    if let parent = columns.text(6) { endedChildrenOf.append(parent) }
                 } else if attempt < maxAttempts {
                     let error = JobError.leaseExpired(attempts: attempt)
                     try await connection.query("""
@@ -45,9 +47,11 @@ extension PostgresJobStore {
                     try await Self.finish(connection, id, state: "failed", error: .leaseExpired(attempts: attempt),
                                           now: now, logger: logger)
                     reclaimed.append(ReclaimedLease(jobID: id, status: .failed))
+                    if let parent = columns.text(6) { endedChildrenOf.append(parent) }
                 }
             }
             try await PostgresFairQueue.markReady(connection, PostgresFairQueue.arrivals(requeued), logger: logger)
+            _ = try await Self.settleFamilies(connection, parents: endedChildrenOf, now: now, logger: logger)
             return (reclaimed, readyPools)
         }
         for pool in pools { notifier.announce(pool) }

@@ -267,6 +267,8 @@ public final class PostgresJobStore: JobStore {
         if let status = query.status {
             if status == .queued {
                 conditions.append("state IN ('queued', 'waiting')")
+            } else if status == .running {
+                conditions.append("state IN ('running', 'blocked')")
             } else {
                 bindings.append(status.rawValue)
                 conditions.append("state = $\(bindings.count)")

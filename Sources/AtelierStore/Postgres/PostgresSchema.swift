@@ -143,7 +143,8 @@ enum PostgresSchema {
         Migration(version: 3, name: "film-params", sql: """
             ALTER TABLE jobs ADD COLUMN scenes BIGINT NOT NULL DEFAULT 0;
             ALTER TABLE jobs ADD COLUMN transition TEXT;
-            ALTER TABLE jobs ADD COLUMN preview BIGINT NOT NULL DEFAULT 1
+            ALTER TABLE jobs ADD COLUMN preview BIGINT NOT NULL DEFAULT 1;
+            ALTER TABLE jobs ADD COLUMN scene_index BIGINT
             """),
         Migration(version: 4, name: "uploads", sql: """
             CREATE TABLE uploads (

@@ -11,15 +11,16 @@ extension SQLiteJobStore {
         let expiry = now.addingTimeInterval(leaseDuration)
         let clamped = progress.map { min(1, max(0, $0.isFinite ? $0 : 0)) }
         return try await database.write { db in
-            let cancelRequested = try Bool.fetchOne(
+            guard let row = try Row.fetchOne(
                 db.cachedStatement(sql: """
                     UPDATE jobs SET lease_expires_at = ?, progress = COALESCE(?, progress)
                     WHERE id = ? AND state = 'running' AND lease_fence = ?
-                    RETURNING cancel_requested
+                    RETURNING cancel_requested, parent_id
                     """),
                 arguments: [StoredRows.micros(expiry), clamped, token.jobID.rawValue, token.fence]
-            )
-            guard let cancelRequested else { return .leaseLost }
+            ) else { return .leaseLost }
+            let cancelRequested: Bool = row[0]
+            if clamped != nil, let parent: String = row[1] { try Self.followChildrenProgress(db, parent: parent) }
             return .renewed(until: StoredRows.date(StoredRows.micros(expiry)), isCancelRequested: cancelRequested)
         }
     }
@@ -27,7 +28,9 @@ extension SQLiteJobStore {
     public func complete(_ completions: [Completion], now: Date) async throws -> [CompletionOutcome] {
         guard !completions.isEmpty else { return [] }
         let pairs = try Self.completionPairs(completions)
-        return try await database.write { db in try Self.complete(db, completions, pairs: pairs, now: now) }
+        let (outcomes, ready) = try await database.write { db in try Self.complete(db, completions, pairs: pairs, now: now) }
+        for pool in ready { workSignal.ring(pool) }
+        return outcomes
     }
 
     /// Checks a completion batch and encodes its (id, fence) pairs for `json_each`.
@@ -42,19 +45,24 @@ extension SQLiteJobStore {
 
     /// Completes a batch in one statement: each (id, fence) pair must still hold the job's
     /// current lease; RETURNING names the jobs that did, and only those get their artifacts.
+    /// A completed scene job may release its film: the pools where that happened come back.
     static func complete(_ db: Database, _ completions: [Completion], pairs: String, now: Date) throws
-        -> [CompletionOutcome]
+        -> (outcomes: [CompletionOutcome], ready: Set<PoolName>)
     {
-        let completed = try Set(String.fetchAll(
-            db.cachedStatement(sql: """
-                UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = ?, lease_holder = NULL,
-                    lease_expires_at = NULL, error_code = NULL, error_message = NULL
-                WHERE state = 'running'
-                  AND (id, lease_fence) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))
-                RETURNING id
-                """),
-            arguments: [StoredRows.micros(now), pairs]
-        ))
+        var completed: Set<String> = []
+        var parents: [String] = []
+        let update = try db.cachedStatement(sql: """
+            UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = ?, lease_holder = NULL,
+                lease_expires_at = NULL, error_code = NULL, error_message = NULL
+            WHERE state = 'running'
+              AND (id, lease_fence) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))
+            RETURNING id, parent_id
+            """)
+        for row in try Row.fetchAll(update, arguments: [StoredRows.micros(now), pairs]) {
+            completed.insert(row[0])
+            if let parent: String = row[1] { parents.append(parent) }
+        }
+        let ready = parents.isEmpty ? [] : try settleFamilies(db, parents: parents, now: now)
         // The chain of title: the ledger entries are queued in the transaction that makes the
         // jobs succeed, in one statement for the batch.
         if !completed.isEmpty {
@@ -83,14 +91,14 @@ extension SQLiteJobStore {
             }
             outcomes.append(.completed)
         }
-        return outcomes
+        return (outcomes, ready)
     }
 
     public func fail(_ token: LeaseToken, error: JobError, retryAt: Date?, now: Date) async throws -> FailureOutcome {
         let (outcome, readyPool): (FailureOutcome, PoolName?) = try await database.write { db in
             guard let row = try Row.fetchOne(
                 db.cachedStatement(sql: """
-                    SELECT attempt, max_attempts, cancel_requested, pool, creator_id FROM jobs
+                    SELECT attempt, max_attempts, cancel_requested, pool, creator_id, parent_id FROM jobs
                     WHERE id = ? AND state = 'running' AND lease_fence = ?
                     """),
                 arguments: [token.jobID.rawValue, token.fence]
@@ -98,12 +106,15 @@ extension SQLiteJobStore {
             let attempt: Int = row[0]
             let maxAttempts: Int = row[1]
             let cancelRequested: Bool = row[2]
+            let parent: String? = row[5]
             if cancelRequested {
                 try Self.finish(db, token.jobID, state: "canceled", error: nil, now: now)
+                _ = try Self.settleFamilies(db, parents: parent.map { [$0] } ?? [], now: now)
                 return (.canceled, nil)
             }
             guard let retryAt, attempt < maxAttempts else {
                 try Self.finish(db, token.jobID, state: "failed", error: error, now: now)
+                _ = try Self.settleFamilies(db, parents: parent.map { [$0] } ?? [], now: now)
                 return (.failed, nil)
             }
             let isDue = retryAt <= now
@@ -151,6 +162,13 @@ extension SQLiteJobStore {
             case "queued", "waiting":
                 try Self.finish(db, id, state: "canceled", error: nil, now: now)
                 if state == "queued" { try SQLiteFairQueue.markRemoved(db, pool: job.pool, creator: job.creatorID) }
+                // A scene job cancelled on its own cancels its film.
+                _ = try Self.settleFamilies(db, parents: job.parentID.map { [$0.rawValue] } ?? [], now: now)
+                return .canceled(try Self.job(db, id: id, scope: .operator)!)
+            case "blocked":
+                // A film waiting for its scenes: it and its unfinished scene jobs end now.
+                try Self.finish(db, id, state: "canceled", error: nil, now: now)
+                try Self.cancelChildren(db, of: id.rawValue, now: now)
                 return .canceled(try Self.job(db, id: id, scope: .operator)!)
             case "running":
                 try db.cachedStatement(sql: "UPDATE jobs SET cancel_requested = 1 WHERE id = ?")

@@ -26,6 +26,10 @@ extension SQLiteJobStore {
         var batchKeys: [QueueKeyedIdempotency: NewJob] = [:]
         var readyOrder: [QueueKey] = []
         var readyCounts: [QueueKey: Int] = [:]
+        // Parents queued earlier in this batch (a film before its scene jobs), and jobs of the
+        // batch that an idempotency key resolved to an earlier job.
+        var batchIDs: Set<JobID> = []
+        var reused: [JobID: Job] = [:]
 
         for new in jobs {
             if !knownCreators.contains(new.creatorID) {
@@ -37,7 +41,12 @@ extension SQLiteJobStore {
                 }
                 knownCreators.insert(new.creatorID)
             }
-            if let parent = new.parentID {
+            if let parent = new.parentID, let earlier = reused[parent] {
+                // The parent was queued before under this idempotency key, children and all.
+                outcomes.append(.existing(earlier))
+                continue
+            }
+            if let parent = new.parentID, !batchIDs.contains(parent) {
                 // A parent must belong to the same creator: ids of other tenants do not exist here.
                 guard try Bool.fetchOne(
                     db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = ? AND creator_id = ?)"),
@@ -57,18 +66,24 @@ extension SQLiteJobStore {
                     let job = StoredRows.job(existing).job
                     try StoreArguments.checkReuse(of: key, fingerprint: existing[StoredRows.jobColumnCount], by: new, original: job.id)
                     outcomes.append(.existing(job))
+                    reused[new.id] = job
                     continue
                 }
                 let scoped = QueueKeyedIdempotency(creator: new.creatorID, key: key)
                 if let earlier = batchKeys[scoped] {
                     try StoreArguments.checkReuse(of: key, fingerprint: earlier.requestFingerprint, by: new, original: earlier.id)
-                    outcomes.append(.existing(Job(queued: earlier, at: StoredRows.date(nowMicros))))
+                    let job = Job(queued: earlier, at: StoredRows.date(nowMicros))
+                    outcomes.append(.existing(job))
+                    reused[new.id] = job
                     continue
                 }
                 batchKeys[scoped] = new
             }
             inserted.append(new)
+            batchIDs.insert(new.id)
             outcomes.append(.created(Job(queued: new, at: StoredRows.date(nowMicros))))
+            // A parent waiting for its children is not ready until the last of them succeeds.
+            guard !new.waitsForChildren else { continue }
             let queue = QueueKey(pool: new.pool, creator: new.creatorID)
             if readyCounts[queue] == nil { readyOrder.append(queue) }
             readyCounts[queue, default: 0] += 1
@@ -77,9 +92,9 @@ extension SQLiteJobStore {
         let insertSQL = """
             INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
                 format, frames, fps, steps, priority, cost, state, max_attempts, created_at, available_at,
-                parent_id, idempotency_key, request_fingerprint, scenes, transition, preview)
-            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, 'queued', ?17, ?18, ?18,
-                ?19, ?20, ?21, ?22, ?23, ?24)
+                parent_id, idempotency_key, request_fingerprint, scenes, transition, preview, scene_index, started_at)
+            VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?25, ?17, ?18, ?18,
+                ?19, ?20, ?21, ?22, ?23, ?24, ?26, ?27)
             """
         // Looked up once: GRDB's cache lookup scans the SQL text each time.
         let prepared = try db.cachedStatement(sql: insertSQL)
@@ -109,6 +124,9 @@ extension SQLiteJobStore {
             insert.bind(22, new.params.scenes)
             insert.bind(23, new.params.transition)
             insert.bind(24, new.params.preview ? 1 : 0)
+            insert.bind(25, new.waitsForChildren ? "blocked" : "queued")
+            insert.bind(26, new.params.scene.map { Int64($0) })
+            insert.bind(27, new.waitsForChildren ? nowMicros : Int64?.none)
             try insert.run()
         }
         for queue in readyOrder {

@@ -100,11 +100,12 @@ extension SQLiteJobStore {
         let pairs = try Self.completionPairs(completions)
         let canLease = next.limit > 0 && !next.models.isEmpty
         let returnsRows = next.limit <= Self.directLeaseLimit
-        let (outcomes, leased) = try await database.write { db in
-            let outcomes = completions.isEmpty ? [] : try Self.complete(db, completions, pairs: pairs, now: now)
+        let (outcomes, leased, ready) = try await database.write { db in
+            let (outcomes, ready) = completions.isEmpty ? ([], []) : try Self.complete(db, completions, pairs: pairs, now: now)
             let leased = canLease ? try Self.lease(db, next, returnsRows: returnsRows, now: now) : []
-            return (outcomes, leased)
+            return (outcomes, leased, ready)
         }
+        for pool in ready { workSignal.ring(pool) }
         return (outcomes, try await leases(from: leased, returnsRows: returnsRows))
     }
 }

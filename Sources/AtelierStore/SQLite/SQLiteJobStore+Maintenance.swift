@@ -8,7 +8,7 @@ extension SQLiteJobStore {
         let (reclaimed, pools) = try await database.write { db -> ([ReclaimedLease], Set<PoolName>) in
             let expired = try Row.fetchAll(
                 db.cachedStatement(sql: """
-                    SELECT id, pool, creator_id, attempt, max_attempts, cancel_requested FROM jobs
+                    SELECT id, pool, creator_id, attempt, max_attempts, cancel_requested, parent_id FROM jobs
                     WHERE state = 'running' AND lease_expires_at < ?
                     ORDER BY lease_expires_at
                     """),
@@ -16,6 +16,7 @@ extension SQLiteJobStore {
             )
             var reclaimed: [ReclaimedLease] = []
             var readyPools: Set<PoolName> = []
+            var endedChildrenOf: [String] = []
             for row in expired {
                 let id = JobID(rawValue: row[0])!
                 let attempt: Int = row[3]
@@ -23,6 +24,7 @@ extension SQLiteJobStore {
                 if row[5] as Bool {
                     try Self.finish(db, id, state: "canceled", error: nil, now: now)
                     reclaimed.append(ReclaimedLease(jobID: id, status: .canceled))
+                    if let parent: String = row[6] { endedChildrenOf.append(parent) }
                 } else if attempt < maxAttempts {
                     try db.cachedStatement(sql: """
                         UPDATE jobs SET state = 'queued', available_at = ?, lease_holder = NULL, lease_expires_at = NULL,
@@ -38,8 +40,10 @@ extension SQLiteJobStore {
                 } else {
                     try Self.finish(db, id, state: "failed", error: .leaseExpired(attempts: attempt), now: now)
                     reclaimed.append(ReclaimedLease(jobID: id, status: .failed))
+                    if let parent: String = row[6] { endedChildrenOf.append(parent) }
                 }
             }
+            _ = try Self.settleFamilies(db, parents: endedChildrenOf, now: now)
             return (reclaimed, readyPools)
         }
         for pool in pools { workSignal.ring(pool) }

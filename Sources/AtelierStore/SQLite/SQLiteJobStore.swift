@@ -187,8 +187,13 @@ public final class SQLiteJobStore: JobStore {
             arguments += [creator.rawValue]
         }
         if let status = query.status {
-            conditions.append(status == .queued ? "state IN ('queued', 'waiting')" : "state = ?")
-            if status != .queued { arguments += [status.rawValue] }
+            switch status {
+            case .queued: conditions.append("state IN ('queued', 'waiting')")
+            case .running: conditions.append("state IN ('running', 'blocked')")
+            default:
+                conditions.append("state = ?")
+                arguments += [status.rawValue]
+            }
         }
         if let cursor = query.cursor {
             conditions.append("id < ?")

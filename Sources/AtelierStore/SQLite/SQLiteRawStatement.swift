@@ -53,6 +53,14 @@ struct SQLiteRawStatement: ColumnReader {
         sqlite3_bind_int64(handle, index, Int64(value))
     }
 
+    func bind(_ index: Int32, _ value: Int64?) {
+        guard let value else {
+            sqlite3_bind_null(handle, index)
+            return
+        }
+        sqlite3_bind_int64(handle, index, value)
+    }
+
     /// Advances to the next row; false when the statement is done.
     func step() throws -> Bool {
         switch sqlite3_step(handle) {

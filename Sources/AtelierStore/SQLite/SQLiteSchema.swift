@@ -153,6 +153,8 @@ enum SQLiteSchema {
                 ALTER TABLE jobs ADD COLUMN scenes INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE jobs ADD COLUMN transition TEXT;
                 ALTER TABLE jobs ADD COLUMN preview INTEGER NOT NULL DEFAULT 1;
+                -- A film's scene jobs are its children; each renders the scene it names (1-based).
+                ALTER TABLE jobs ADD COLUMN scene_index INTEGER;
                 """)
         }
         migrator.registerMigration("v5-uploads") { db in
