@@ -50,10 +50,14 @@ public struct JobParams: Sendable, Hashable, Codable {
     /// Set on a film's scene jobs: the scene (1-based) of the parent film this job renders as a
     /// clip. The rest of the parameters are the film's, so the job plans the same film.
     public var scene: Int?
+    /// A film's plan when the creator supplied one (a `/v1/parse` result, perhaps edited),
+    /// checked by the plan validator at submission; nil lets the built-in planner plan the film.
+    /// Scene jobs carry their film's plan.
+    public var plan: JSONValue?
 
     public init(width: Int = 512, height: Int = 512, seed: UInt32 = 0, format: OutputFormat = .png,
                 frames: Int = 24, fps: Int = 12, steps: Int = 20, scenes: Int = 0, transition: String? = nil,
-                preview: Bool = true, scene: Int? = nil) {
+                preview: Bool = true, scene: Int? = nil, plan: JSONValue? = nil) {
         self.width = width
         self.height = height
         self.seed = seed
@@ -65,10 +69,11 @@ public struct JobParams: Sendable, Hashable, Codable {
         self.transition = transition
         self.preview = preview
         self.scene = scene
+        self.plan = plan
     }
 
     enum CodingKeys: String, CodingKey {
-        case width, height, seed, format, frames, fps, steps, scenes, transition, preview, scene
+        case width, height, seed, format, frames, fps, steps, scenes, transition, preview, scene, plan
         case durationS = "duration_s"
     }
 
@@ -85,6 +90,7 @@ public struct JobParams: Sendable, Hashable, Codable {
         transition = try container.decodeIfPresent(String.self, forKey: .transition)
         preview = try container.decodeIfPresent(Bool.self, forKey: .preview) ?? true
         scene = try container.decodeIfPresent(Int.self, forKey: .scene)
+        plan = try container.decodeIfPresent(JSONValue.self, forKey: .plan)
     }
 
     /// Films also carry their length in seconds and their scene settings; stills and loops do not.
@@ -103,6 +109,7 @@ public struct JobParams: Sendable, Hashable, Codable {
             try container.encodeIfPresent(transition, forKey: .transition)
             try container.encode(preview, forKey: .preview)
             try container.encodeIfPresent(scene, forKey: .scene)
+            try container.encodeIfPresent(plan, forKey: .plan)
         }
     }
 

@@ -1,3 +1,4 @@
+import AtelierCore
 import Foundation
 
 /// What language-model planners are told, and how their answers are read. Both providers send

@@ -1,3 +1,5 @@
+public import AtelierCore
+
 /// A source of plans: the built-in planner or a language model behind an HTTP API.
 public protocol Planner: Sendable {
     /// How the provider is named in configuration, in `GET /v1/providers` and in `provider`.

@@ -16,7 +16,7 @@ enum StoredRows {
         id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed, format, frames, fps,
         steps, priority, cost, state, attempt, max_attempts, progress, error_code, error_message, created_at,
         started_at, finished_at, available_at, cancel_requested, parent_id, idempotency_key, lease_holder,
-        lease_expires_at, lease_fence, scenes, transition, preview, scene_index
+        lease_expires_at, lease_fence, scenes, transition, preview, scene_index, plan
         """
 
     /// How many columns `jobColumns` names (the index of a column selected after them).
@@ -66,7 +66,8 @@ enum StoredRows {
             params: JobParams(
                 width: int(7), height: int(8), seed: UInt32(truncatingIfNeeded: row.integer(9) ?? 0),
                 format: OutputFormat(rawValue: text(10)) ?? .png, frames: int(11), fps: int(12), steps: int(13),
-                scenes: int(32), transition: row.text(33), preview: int(34) != 0, scene: row.integer(35).map { Int($0) }
+                scenes: int(32), transition: row.text(33), preview: int(34) != 0, scene: row.integer(35).map { Int($0) },
+                plan: row.text(36).flatMap(JSONValue.init(parsing:))
             ),
             priority: int(14),
             cost: int(15),

@@ -174,15 +174,20 @@ public struct CreateJobBody: Codable, Sendable, Hashable {
     public var priority: Int?
     public var pool: String?
     public var maxAttempts: Int?
+    /// Films only: the plan to render — a `/v1/parse` result, perhaps edited — instead of the
+    /// built-in planner's. It is checked and repaired like any planner's answer.
+    public var plan: JSONValue?
 
     enum CodingKeys: String, CodingKey {
-        case kind, prompt, model, params, priority, pool
+        case kind, prompt, model, params, priority, pool, plan
         case negativePrompt = "negative_prompt"
         case maxAttempts = "max_attempts"
     }
 
     public init(kind: JobKind, prompt: String, negativePrompt: String? = nil, model: String? = nil,
-                params: ParamsBody? = nil, priority: Int? = nil, pool: String? = nil, maxAttempts: Int? = nil) {
+                params: ParamsBody? = nil, priority: Int? = nil, pool: String? = nil, maxAttempts: Int? = nil,
+                plan: JSONValue? = nil) {
+        self.plan = plan
         self.kind = kind
         self.prompt = prompt
         self.negativePrompt = negativePrompt

@@ -23,9 +23,13 @@ public struct FilmMaker: Sendable {
         self.scratch = scratch
     }
 
-    /// The plan a film job is rendered from.
+    /// The plan a film job is rendered from: the one the creator supplied (checked when the job
+    /// was submitted), else the built-in planner's.
     public static func plan(for job: Job) -> Plan {
         let params = job.params
+        if let supplied = params.plan, let plan = try? supplied.decode(as: Plan.self), !plan.scenes.isEmpty {
+            return plan
+        }
         return BuiltinPlanner.plan(for: PlanSpec(
             kind: .video, prompt: job.prompt, negativePrompt: job.negativePrompt, scenes: params.scenes == 0 ? nil : params.scenes,
             durationS: params.durationS, transition: params.transition, fps: params.fps

@@ -1,5 +1,6 @@
 import AtelierCore
 import AtelierMedia
+import AtelierPlanning
 import AtelierWire
 import Foundation
 import Testing
@@ -174,6 +175,51 @@ struct FilmAPITests {
             let statuses = try await scenes(of: film.id, alice).map(\.status)
             #expect(statuses == [.succeeded, .failed, .canceled])
             #expect(try await alice.job(film.id).status == .failed)
+        }
+    }
+
+    @Test("a plan from /v1/parse, edited, is the plan the film is made from; an unusable plan is a 422 problem")
+    func suppliedPlan() async throws {
+        try await withServer(workers: 2) { server in
+            let (alice, _) = try await server.creator()
+            let prompt = "A fox wakes at dawn. It hunts in the snow. It sleeps in its den"
+            let first = try await alice.send(.POST, "/v1/parse", json: PlanRequest(
+                prompt: prompt, options: PlanOptions(kind: "video", scenes: 3, durationS: 3))).decode(PlanResult.self)
+            let edited = try await alice.send(.POST, "/v1/parse", json: PlanRequest(
+                prompt: nil, plan: first.plan, edit: "make scene 2 a night shot, slower")).decode(PlanResult.self)
+            #expect(edited.scenes[1].timeOfDay == "night" && edited.scenes[1].durationS > edited.scenes[0].durationS)
+
+            // The whole /v1/parse answer goes in as the plan: what is not a plan's field is ignored.
+            let submitted = try await alice.submit(CreateJobBody(
+                kind: .video, prompt: prompt,
+                params: ParamsBody(width: 320, height: 180, format: .mp4, fps: 12, durationS: 3),
+                plan: try JSONValue(encoding: edited)))
+            let done = try await alice.waitForJob(submitted.id, timeout: .seconds(180)) { $0.status.isTerminal }
+            #expect(done.status == .succeeded, "\(String(describing: done.error))")
+            let used = try #require(try done.params.plan?.decode(as: Plan.self))
+            #expect(used.scenes.map(\.description) == edited.scenes.map(\.description))
+            #expect(used.scenes.map(\.durationS) == edited.scenes.map(\.durationS))
+            #expect(used.scenes[1].timeOfDay == "night")
+            #expect(done.params.scenes == 3)
+            // Each scene job renders its part of that plan: the slower scene is the longer (dearer) job.
+            let sceneJobs = try await scenes(of: submitted.id, alice)
+            #expect(sceneJobs.count == 3)
+            #expect(sceneJobs.allSatisfy { $0.params.plan == done.params.plan })
+            #expect(sceneJobs[1].cost > sceneJobs[0].cost, "\(sceneJobs.map(\.cost))")
+            let film = try await probe(alice, try #require(done.artifacts.first { $0.name == "film.mp4" }))
+            #expect(abs(film.duration - 3) <= 3 * 0.05, "duration \(film.duration)")
+
+            let unusable: [(CreateJobBody, String)] = [
+                (CreateJobBody(kind: .video, prompt: prompt, params: ParamsBody(width: 320, height: 180, format: .mp4),
+                               plan: .object(["scenes": .string("three")])), "is not a usable plan"),
+                (CreateJobBody(kind: .image, prompt: prompt, plan: try JSONValue(encoding: edited)), "is for films"),
+            ]
+            for (body, message) in unusable {
+                let response = try await alice.send(.POST, "/v1/jobs", json: body)
+                #expect(response.status == 422, "\(response.text)")
+                #expect(response.problem?.errors?.first?.field == "plan", "\(response.text)")
+                #expect(response.problem?.errors?.first?.message.hasPrefix(message) == true, "\(response.text)")
+            }
         }
     }
 

@@ -41,10 +41,21 @@ import Testing
         var film = h.newJob(alice)
         film.params = JobParams(width: 1280, height: 720, seed: 9, format: .mp4, frames: 288, fps: 24, scenes: 4,
                                 transition: "wipeleft", preview: false)
+        // A supplied plan, with text that needs escaping, and a scene job that carries it.
+        film.params.plan = .object([
+            "creative_direction": .object(["style": .string("ink \"wash\" — 墨")]),
+            "scenes": .array([.object(["index": .number(1), "description": .string("a fox\nat dawn"), "duration_s": .number(2.5)])]),
+        ])
+        var scene = h.newJob(alice)
+        scene.params = film.params
+        scene.params.scene = 3
+        scene.parentID = film.id
         var loop = h.newJob(alice)
         loop.params = JobParams(width: 320, height: 180, format: .gif, frames: 12, fps: 8)
-        _ = try await h.enqueue([film, loop])
+        _ = try await h.enqueue([film, scene, loop])
         #expect(try await h.job(film.id).params == film.params)
+        #expect(try await h.job(scene.id).params == scene.params)
+        #expect(try await h.job(scene.id).parentID == film.id)
         #expect(try await h.job(loop.id).params == loop.params)
         let readLoop = try await h.job(loop.id)
         #expect(readLoop.params.transition == nil && readLoop.params.preview)

@@ -18,7 +18,7 @@ extension RouteTable {
             }
             let body = try await services.json.decode(CreateJobBody.self, from: request)
             let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!]
-            let newJob: NewJob
+            var newJob: NewJob
             do {
                 if let model = body.model, services.catalog.model(model) == nil {
                     throw ValidationError(field: "model", message: "is not a known model; GET /v1/models lists them")
@@ -27,6 +27,7 @@ extension RouteTable {
                     id: services.ids.jobID(), creator: creatorID, costModel: services.costModel,
                     requestFingerprint: idempotencyKey.map { _ in Self.fingerprint(body) }
                 )
+                if let plan = body.plan { newJob.params = try Self.withSuppliedPlan(plan, newJob) }
             } catch let error as ValidationError {
                 throw APIProblem.validation(error)
             }
@@ -140,6 +141,34 @@ extension RouteTable {
 
     /// The identity of a submission for idempotency: the decoded body, re-encoded canonically,
     /// so spacing and key order do not make two equal requests differ.
+    /// A film's parameters with the plan its creator supplied, checked and repaired by the same
+    /// validator as every planner's answer: the scene count is the plan's (unless `scenes` was
+    /// given), the durations are spread over the film's length.
+    static func withSuppliedPlan(_ plan: JSONValue, _ job: NewJob) throws(ValidationError) -> JobParams {
+        var params = job.params
+        guard params.format.isFilm else {
+            throw ValidationError(field: "plan", message: "is for films (format mp4 or webm)")
+        }
+        var sceneCount: Int?
+        if case .array(let scenes)? = plan["scenes"] ?? plan["plan"]?["scenes"] { sceneCount = scenes.count }
+        if params.scenes > 0 { sceneCount = params.scenes }
+        let spec = PlanSpec(kind: .video, prompt: job.prompt, negativePrompt: job.negativePrompt,
+                            scenes: sceneCount.map { min(max($0, 1), JobParams.sceneRange.upperBound) },
+                            durationS: params.durationS, transition: params.transition, fps: params.fps)
+        let checked: PlanValidator.Checked
+        do {
+            checked = try PlanValidator.check(.json(plan), brief: PlanningBrief(spec: spec))
+        } catch {
+            throw ValidationError(field: "plan", message: "is not a usable plan: \(error.message)")
+        }
+        guard let value = try? JSONValue(encoding: checked.plan) else {
+            throw ValidationError(field: "plan", message: "could not be stored")
+        }
+        params.plan = value
+        params.scenes = checked.plan.scenes.count
+        return params
+    }
+
     static func fingerprint(_ body: CreateJobBody) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

@@ -43,6 +43,9 @@ public struct LedgerSequencer: Sendable {
             if let transition = job.params.transition { params.add("transition", .string(transition)) }
             params.add("preview", .integer(job.params.preview ? 1 : 0))
             if let scene = job.params.scene { params.add("scene", .integer(Int64(scene))) }
+            if let plan = job.params.plan {
+                params.add("plan_sha256", .string(LedgerEntry.sha256Hex(Array(plan.canonicalText.utf8))))
+            }
         }
         return LedgerEntry(
             jobID: job.id.rawValue, parentJobID: job.parentID?.rawValue, creatorID: job.creatorID.rawValue,

@@ -142,19 +142,19 @@ private struct EnqueueStatement: PostgresPreparedQuery {
     static let example = EnqueueStatement(jobs: [], now: 0, arrivals: [])
 
     var query: PostgresQuery {
-        var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 31)
+        var sql = PostgresQuery.StringInterpolation(literalCapacity: 2048, interpolationCount: 32)
         sql.appendLiteral("""
             WITH inserted AS (
                 INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
                     format, frames, fps, steps, priority, cost, state, max_attempts, created_at, available_at,
-                    parent_id, idempotency_key, request_fingerprint, scenes, transition, preview, scene_index, started_at)
+                    parent_id, idempotency_key, request_fingerprint, scenes, transition, preview, scene_index, plan, started_at)
                 SELECT id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
                     format, frames, fps, steps, priority, cost, state, max_attempts,
             """)
         sql.appendInterpolation(now)
         sql.appendLiteral("::bigint, ")
         sql.appendInterpolation(now)
-        sql.appendLiteral("::bigint, parent_id, idempotency_key, request_fingerprint, scenes, transition, preview, scene_index::bigint, ")
+        sql.appendLiteral("::bigint, parent_id, idempotency_key, request_fingerprint, scenes, transition, preview, scene_index::bigint, plan, ")
         sql.appendLiteral("CASE WHEN state = 'blocked' THEN ")
         sql.appendInterpolation(now)
         sql.appendLiteral("::bigint END\n        FROM UNNEST(")
@@ -194,11 +194,12 @@ private struct EnqueueStatement: PostgresPreparedQuery {
         nullableText { $0.params.transition }
         bigint { Int64($0.params.preview ? 1 : 0) }
         text { $0.waitsForChildren ? "blocked" : "queued" }
-        sql.appendInterpolation(PostgresNullableTextArray(jobs.map { $0.params.scene.map(String.init) }))
+        nullableText { $0.params.scene.map(String.init) }
+        sql.appendInterpolation(PostgresNullableTextArray(jobs.map { $0.params.plan?.canonicalText }))
         sql.appendLiteral("""
             ::text[]) AS x(id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed, format,
                     frames, fps, steps, priority, cost, max_attempts, parent_id, idempotency_key, request_fingerprint,
-                    scenes, transition, preview, state, scene_index)
+                    scenes, transition, preview, state, scene_index, plan)
                 RETURNING 1
             ),
             """)

@@ -144,7 +144,8 @@ enum PostgresSchema {
             ALTER TABLE jobs ADD COLUMN scenes BIGINT NOT NULL DEFAULT 0;
             ALTER TABLE jobs ADD COLUMN transition TEXT;
             ALTER TABLE jobs ADD COLUMN preview BIGINT NOT NULL DEFAULT 1;
-            ALTER TABLE jobs ADD COLUMN scene_index BIGINT
+            ALTER TABLE jobs ADD COLUMN scene_index BIGINT;
+            ALTER TABLE jobs ADD COLUMN plan TEXT
             """),
         Migration(version: 4, name: "uploads", sql: """
             CREATE TABLE uploads (

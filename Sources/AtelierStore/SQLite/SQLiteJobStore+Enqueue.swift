@@ -92,9 +92,9 @@ extension SQLiteJobStore {
         let insertSQL = """
             INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
                 format, frames, fps, steps, priority, cost, state, max_attempts, created_at, available_at,
-                parent_id, idempotency_key, request_fingerprint, scenes, transition, preview, scene_index, started_at)
+                parent_id, idempotency_key, request_fingerprint, scenes, transition, preview, scene_index, started_at, plan)
             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?25, ?17, ?18, ?18,
-                ?19, ?20, ?21, ?22, ?23, ?24, ?26, ?27)
+                ?19, ?20, ?21, ?22, ?23, ?24, ?26, ?27, ?28)
             """
         // Looked up once: GRDB's cache lookup scans the SQL text each time.
         let prepared = try db.cachedStatement(sql: insertSQL)
@@ -127,6 +127,7 @@ extension SQLiteJobStore {
             insert.bind(25, new.waitsForChildren ? "blocked" : "queued")
             insert.bind(26, new.params.scene.map { Int64($0) })
             insert.bind(27, new.waitsForChildren ? nowMicros : Int64?.none)
+            insert.bind(28, new.params.plan?.canonicalText)
             try insert.run()
         }
         for queue in readyOrder {

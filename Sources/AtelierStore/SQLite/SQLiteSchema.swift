@@ -155,6 +155,8 @@ enum SQLiteSchema {
                 ALTER TABLE jobs ADD COLUMN preview INTEGER NOT NULL DEFAULT 1;
                 -- A film's scene jobs are its children; each renders the scene it names (1-based).
                 ALTER TABLE jobs ADD COLUMN scene_index INTEGER;
+                -- A plan the creator supplied (canonical JSON), carried by the film and its scene jobs.
+                ALTER TABLE jobs ADD COLUMN plan TEXT;
                 """)
         }
         migrator.registerMigration("v5-uploads") { db in

@@ -1,6 +1,7 @@
 import Foundation
 
-/// Any JSON document, for reading answers whose shape is not trusted (a language model's plan).
+/// Any JSON document: answers whose shape is not trusted (a language model's plan), and a
+/// film's plan as it travels with its jobs.
 public enum JSONValue: Codable, Sendable, Hashable {
     case null
     case bool(Bool)
@@ -55,6 +56,24 @@ public enum JSONValue: Codable, Sendable, Hashable {
         case .string(let text): Double(text.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "s", with: ""))
         default: nil
         }
+    }
+
+    /// Compact JSON text with sorted keys: the same value always reads the same (stored, hashed).
+    public var canonicalText: String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? encoder.encode(self)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    /// The value `text` holds, or nil when it is not JSON.
+    public init?(parsing text: String) {
+        guard let value = try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8)) else { return nil }
+        self = value
+    }
+
+    /// The value decoded as `type`.
+    public func decode<T: Decodable>(as type: T.Type) throws -> T {
+        try JSONDecoder().decode(type, from: JSONEncoder().encode(self))
     }
 
     /// The value as JSON: any `Encodable` round-trips through the encoder.
