@@ -130,7 +130,8 @@ let package = Package(
         // Release-build benchmarks, run by `atelier bench`.
         .target(
             name: "AtelierBenchmarks",
-            dependencies: ["AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierMedia", "AtelierWorker", "AtelierBlobs", "AtelierLedger"],
+            dependencies: ["AtelierCore", "AtelierScheduler", "AtelierStore", "AtelierMedia", "AtelierWorker", "AtelierBlobs", "AtelierLedger",
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .executableTarget(
