@@ -107,7 +107,7 @@ public final class PlannerChain: Sendable {
 
     private func record(_ name: String, failure: PlannerFailure?, latency: Duration) {
         let now = Date()
-        let milliseconds = Double(latency.components.seconds) * 1000 + Double(latency.components.attoseconds) / 1e15
+        let milliseconds = latency / .milliseconds(1)
         health.withLock { table in
             var entry = table[name] ?? Health()
             entry.lastLatencyMilliseconds = (milliseconds * 10).rounded() / 10

@@ -13,7 +13,7 @@ enum PlannerHTTP {
         request.method = .POST
         for (name, value) in headers { request.headers.add(name: name, value: value) }
         request.body = .bytes(ByteBuffer(data: body))
-        let milliseconds = Int64(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int64((timeout / .milliseconds(1)).rounded(.up))
         do {
             let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(milliseconds))
             let data = try await response.body.collect(upTo: answerLimit)

@@ -90,7 +90,7 @@ public struct LocalWorkSource: WorkSource {
 
     public func sceneClips(of lease: Lease) async throws -> [Data] {
         var clips: [Data] = []
-        for artifact in try await SceneClips.artifacts(of: lease.job, store: store) {
+        for (_, artifact) in try await SceneClips.artifacts(of: lease.job, store: store) {
             guard let key = BlobKey(rawValue: artifact.storageKey) else {
                 throw BackendError(code: "scene_clip_missing", message: "scene clip \(artifact.id) has no valid storage key",
                                    isRetryable: false)

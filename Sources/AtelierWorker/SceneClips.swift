@@ -7,8 +7,8 @@ public enum SceneClips {
     /// The clip artifacts of `film`'s scene jobs, in scene order; empty when the film has no
     /// scene jobs. Throws when a scene job has not succeeded or left no clip: the film was
     /// released too early or damaged, and composing it would be wrong.
-    public static func artifacts(of film: Job, store: any JobStore) async throws -> [Artifact] {
-        var clips: [Artifact] = []
+    public static func artifacts(of film: Job, store: any JobStore) async throws -> [(scene: Int, clip: Artifact)] {
+        var clips: [(scene: Int, clip: Artifact)] = []
         for child in try await store.children(of: film.id) {
             guard let scene = child.params.scene else { continue }
             let name = FilmMaker.sceneClipName(scene)
@@ -17,7 +17,7 @@ public enum SceneClips {
                 throw BackendError(code: "scene_clip_missing", message: "scene \(scene) (job \(child.id)) has no clip "
                     + "to compose (it is \(child.status.rawValue))", isRetryable: false)
             }
-            clips.append(clip)
+            clips.append((scene, clip))
         }
         return clips
     }

@@ -54,10 +54,9 @@ extension RouteTable {
             let chain = services.planning.chain
             let providers = chain.links.enumerated().map { position, link in
                 let health = chain.health(of: link.planner.name)
-                let timeout = link.timeout.components
                 return ProviderResource(
                     name: link.planner.name, kind: link.planner.kind, order: position + 1, endpoint: link.endpoint,
-                    model: link.model, timeoutMs: Int(timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000),
+                    model: link.model, timeoutMs: Int((link.timeout / .milliseconds(1)).rounded()),
                     health: .init(status: health.status, successes: health.successes, failures: health.failures,
                                   lastError: health.lastError, lastSuccessAt: health.lastSuccessAt,
                                   lastFailureAt: health.lastFailureAt, lastLatencyMs: health.lastLatencyMilliseconds)

@@ -62,16 +62,15 @@ extension RouteTable {
         // A film's compose step fetches its scene jobs' clips, under its own lease.
         add(.get, "/v1/worker/jobs/{id}/scenes") { request, context in
             let (_, clips) = try await Self.sceneClips(request, context, services)
-            return try services.json.response(SceneClipsBody(data: clips.compactMap { clip in
-                guard let scene = Self.sceneNumber(clip.name) else { return nil }
-                return SceneClipBody(scene: scene, jobID: clip.jobID.rawValue, bytes: clip.byteCount, sha256: clip.sha256)
+            return try services.json.response(SceneClipsBody(data: clips.map { scene, clip in
+                SceneClipBody(scene: scene, jobID: clip.jobID.rawValue, bytes: clip.byteCount, sha256: clip.sha256)
             }))
         }
 
         add(.get, "/v1/worker/jobs/{id}/scenes/{scene}") { request, context in
             let (_, clips) = try await Self.sceneClips(request, context, services)
             let wanted = context.parameters.get("scene").flatMap { Int($0) }
-            guard let clip = clips.first(where: { Self.sceneNumber($0.name) == wanted }),
+            guard let clip = clips.first(where: { $0.scene == wanted })?.clip,
                   let key = BlobKey(rawValue: clip.storageKey) else {
                 throw APIProblem.notFound("the scene clip")
             }
@@ -206,7 +205,7 @@ extension RouteTable {
     /// The held film's scene clips, after checking (and renewing) the caller's lease with the
     /// `fence` query parameter.
     private static func sceneClips(_ request: Request, _ context: Context, _ services: APIServices) async throws
-        -> (Job, [Artifact]) {
+        -> (Job, [(scene: Int, clip: Artifact)]) {
         let worker = try await Self.worker(request, services)
         guard let fence = request.uri.queryParameters["fence"].flatMap({ Int64(String($0)) }) else {
             throw APIProblem.validation([FieldError(field: "fence", message: "is required as a query parameter")])
@@ -221,12 +220,6 @@ extension RouteTable {
             throw APIProblem(.conflict, slug: "scenes-not-ready", title: "The film's scenes are not all ready",
                              detail: error.message)
         }
-    }
-
-    /// The scene number in a scene clip's name (`scene-3.mp4` → 3).
-    private static func sceneNumber(_ name: String) -> Int? {
-        guard name.hasPrefix("scene-"), name.hasSuffix(".mp4") else { return nil }
-        return Int(name.dropFirst("scene-".count).dropLast(".mp4".count))
     }
 
     private static func batch(_ leases: [Lease], _ services: APIServices) -> LeaseBatchBody {
