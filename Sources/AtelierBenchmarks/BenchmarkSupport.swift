@@ -67,7 +67,8 @@ struct BenchmarkBed {
         var created: [CreatorID] = []
         for index in 0..<count {
             let id = ids.creatorID()
-            try await store.createCreator(Creator(id: id, name: "bench-\(index)-\(id)", weight: weight(index), createdAt: clock.now))
+            try await store.createCreator(Creator(id: id, name: "bench-\(index)-\(id)", weight: weight(index),
+                                                  credits: Creator.maximumCredits, createdAt: clock.now))
             created.append(id)
         }
         return created

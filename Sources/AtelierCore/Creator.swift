@@ -6,16 +6,25 @@ public struct Creator: Sendable, Hashable, Identifiable {
     public var name: String
     /// At least 1. A creator of weight 2 receives twice the service of one of weight 1 when both wait.
     public var weight: Int
-    /// Credits granted to the creator (enforced by the credits ledger once it exists).
+    /// The creator's credit balance: grants and adjustments less captures. At creation, the
+    /// opening grant.
     public var credits: Int
+    /// Credits held for the creator's open jobs.
+    public var reservedCredits: Int
     public var createdAt: Date
 
-    public init(id: CreatorID, name: String, weight: Int, credits: Int = 0, createdAt: Date) {
+    public init(id: CreatorID, name: String, weight: Int, credits: Int = 0, reservedCredits: Int = 0, createdAt: Date) {
         self.id = id
         self.name = name
         self.weight = weight
         self.credits = credits
+        self.reservedCredits = reservedCredits
         self.createdAt = createdAt
+    }
+
+    /// The creator's credits as a creator sees them.
+    public var account: CreditAccount {
+        CreditAccount(balance: credits, reserved: reservedCredits)
     }
 
     /// The largest weight a creator may have; keeps fair-share arithmetic far from overflow.

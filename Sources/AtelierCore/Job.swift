@@ -12,8 +12,12 @@ public struct Job: Sendable, Hashable, Identifiable {
     public var params: JobParams
     /// Higher runs first among one creator's jobs; it never affects other creators.
     public var priority: Int
-    /// Credits the job is charged; also its size for fair scheduling.
+    /// The job's price in credits as estimated when it was queued: reserved from its creator's
+    /// account until it ends, and its size for fair scheduling.
     public var cost: Int
+    /// Credits captured when the job ended (see `CreditRules`); nil while it is open, and for
+    /// a film's scene jobs, which draw on their film's reservation.
+    public var charged: Int?
     public var status: JobStatus
     /// Attempts started so far; also the fencing token of the current lease.
     public var attempt: Int
@@ -38,7 +42,8 @@ public struct Job: Sendable, Hashable, Identifiable {
         negativePrompt: String? = nil, params: JobParams, priority: Int = 0, cost: Int, status: JobStatus = .queued,
         attempt: Int = 0, maxAttempts: Int = 3, progress: Double = 0, error: JobError? = nil, createdAt: Date,
         startedAt: Date? = nil, finishedAt: Date? = nil, availableAt: Date? = nil, isCancelRequested: Bool = false,
-        parentID: JobID? = nil, idempotencyKey: String? = nil, leaseHolder: WorkerID? = nil, leaseExpiresAt: Date? = nil
+        parentID: JobID? = nil, idempotencyKey: String? = nil, leaseHolder: WorkerID? = nil, leaseExpiresAt: Date? = nil,
+        charged: Int? = nil
     ) {
         self.id = id
         self.creatorID = creatorID
@@ -64,5 +69,6 @@ public struct Job: Sendable, Hashable, Identifiable {
         self.idempotencyKey = idempotencyKey
         self.leaseHolder = leaseHolder
         self.leaseExpiresAt = leaseExpiresAt
+        self.charged = charged
     }
 }

@@ -68,25 +68,37 @@ public final class EnqueueCoalescer: Sendable {
     }
 
     private func commit(_ batch: [Pending]) async {
+        guard !batch.isEmpty else { return }
         do {
             let outcomes = try await store.enqueue(batch.map(\.job), now: clock.now)
             guard outcomes.count == batch.count else {
                 throw StoreError(.invalidArgument, "the store answered \(outcomes.count) outcomes for \(batch.count) jobs")
             }
             for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
+        } catch let error as StoreError where batch.count > 1 && error.code == .insufficientCredits && error.creatorID != nil {
+            // One creator short of credits: the others' jobs go in as a batch again, and only
+            // that creator's are tried one by one (so a creator spending its last credits
+            // cannot turn everyone's submissions into single commits).
+            let short = batch.filter { $0.job.creatorID == error.creatorID }
+            await commit(batch.filter { $0.job.creatorID != error.creatorID })
+            await commitOneByOne(short)
         } catch where batch.count > 1 {
-            for pending in batch {
-                do {
-                    guard let outcome = try await store.enqueue([pending.job], now: clock.now).first else {
-                        throw StoreError(.invalidArgument, "the store answered no outcome for job \(pending.job.id)")
-                    }
-                    pending.continuation.resume(returning: outcome)
-                } catch {
-                    pending.continuation.resume(throwing: error)
-                }
-            }
+            await commitOneByOne(batch)
         } catch {
             batch[0].continuation.resume(throwing: error)
+        }
+    }
+
+    private func commitOneByOne(_ batch: [Pending]) async {
+        for pending in batch {
+            do {
+                guard let outcome = try await store.enqueue([pending.job], now: clock.now).first else {
+                    throw StoreError(.invalidArgument, "the store answered no outcome for job \(pending.job.id)")
+                }
+                pending.continuation.resume(returning: outcome)
+            } catch {
+                pending.continuation.resume(throwing: error)
+            }
         }
     }
 }

@@ -22,10 +22,23 @@ public protocol JobStore: Sendable {
     /// Whose key hashes to `keyHash` (lower-case hex SHA-256), if anyone's.
     func principal(keyHash: String) async throws -> Principal?
 
+    // MARK: Credits
+
+    /// Grants credits (positive amount) or takes them away (negative: an adjustment, refused
+    /// with `insufficientCredits` when the account would fall below what its open jobs hold);
+    /// returns the account after the change. A creator's first grant is written by
+    /// `createCreator` from `Creator.credits`.
+    func adjustCredits(_ change: CreditChange, now: Date) async throws -> CreditAccount
+    /// A creator's credit log, newest first. Callers check the creator's scope first.
+    func creditTransactions(_ query: CreditTransactionQuery) async throws -> CreditTransactionPage
+
     // MARK: Jobs
 
     /// Queues jobs in one transaction. A job whose idempotency key its creator already used
     /// returns the existing job (or a `StoreError.idempotencyConflict` if the request differs).
+    /// Each new top-level job reserves its cost from its creator's credits in the same
+    /// transaction (scene jobs draw on their film's); a creator who cannot cover its share
+    /// fails the batch with `StoreError.insufficientCredits` and nothing is queued.
     func enqueue(_ jobs: [NewJob], now: Date) async throws -> [EnqueueOutcome]
     /// A job, if it exists and the scope may see it.
     func job(id: JobID, scope: AccessScope) async throws -> Job?

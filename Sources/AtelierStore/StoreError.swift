@@ -12,6 +12,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             case invalidArgument = "invalid_argument"
             case unavailable = "unavailable"
             case corrupt = "corrupt"
+            case insufficientCredits = "insufficient_credits"
         }
 
         private let base: Base
@@ -29,17 +30,36 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let unavailable = Code(.unavailable)
         /// Stored data contradicts itself (e.g. a ledger hash is missing); an operator must look.
         public static let corrupt = Code(.corrupt)
+        /// The creator's available credits do not cover what was asked; nothing was changed.
+        public static let insufficientCredits = Code(.insufficientCredits)
     }
 
     public var code: Code
     public var message: String
     /// The job the error concerns, e.g. the original job of a conflicting idempotency key.
     public var jobID: JobID?
+    /// For `insufficientCredits`: what the creator had available, and what was asked of it.
+    public var credits: (available: Int, required: Int)? {
+        get { creditFigures.map { ($0[0], $0[1]) } }
+        set { creditFigures = newValue.map { [$0.available, $0.required] } }
+    }
+    private var creditFigures: [Int]?
+    /// For `insufficientCredits`: whose credits fell short.
+    public var creatorID: CreatorID?
 
     public init(_ code: Code, _ message: String, jobID: JobID? = nil) {
         self.code = code
         self.message = message
         self.jobID = jobID
+    }
+
+    /// The creator's available credits do not cover `required`.
+    public static func insufficientCredits(_ creator: CreatorID, available: Int, required: Int) -> StoreError {
+        var error = StoreError(.insufficientCredits,
+                               "creator \(creator) has \(available) credits available; this needs \(required)")
+        error.credits = (available, required)
+        error.creatorID = creator
+        return error
     }
 
     public var description: String { "\(code): \(message)" }

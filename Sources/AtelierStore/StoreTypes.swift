@@ -160,3 +160,34 @@ public struct CreatorQueueSummary: Sendable, Hashable {
         self.oldestQueuedAt = oldestQueuedAt
     }
 }
+
+/// A page of one creator's credit log, newest first.
+public struct CreditTransactionQuery: Sendable, Hashable {
+    public var creatorID: CreatorID
+    public var limit: Int
+    /// Continue after this line (exclusive), as returned in `CreditTransactionPage.nextCursor`.
+    public var cursor: Int64?
+
+    public init(creatorID: CreatorID, limit: Int = 50, cursor: Int64? = nil) {
+        self.creatorID = creatorID
+        self.limit = limit
+        self.cursor = cursor
+    }
+}
+
+public struct CreditTransactionPage: Sendable, Hashable {
+    public var transactions: [CreditTransaction]
+    /// Present when more lines may follow.
+    public var nextCursor: Int64?
+
+    public init(transactions: [CreditTransaction], nextCursor: Int64?) {
+        self.transactions = transactions
+        self.nextCursor = nextCursor
+    }
+
+    /// A page cut from `lines`, fetched with one more than `limit` to learn whether more follow.
+    init(lines: [CreditTransaction], limit: Int) {
+        let page = Array(lines.prefix(limit))
+        self.init(transactions: page, nextCursor: lines.count > limit ? page.last?.id : nil)
+    }
+}

@@ -16,7 +16,7 @@ enum StoredRows {
         id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed, format, frames, fps,
         steps, priority, cost, state, attempt, max_attempts, progress, error_code, error_message, created_at,
         started_at, finished_at, available_at, cancel_requested, parent_id, idempotency_key, lease_holder,
-        lease_expires_at, lease_fence, scenes, transition, preview, scene_index, plan
+        lease_expires_at, lease_fence, scenes, transition, preview, scene_index, plan, charged
         """
 
     /// How many columns `jobColumns` names (the index of a column selected after them).
@@ -84,7 +84,8 @@ enum StoredRows {
             parentID: row.text(27).flatMap(JobID.init(rawValue:)),
             idempotencyKey: row.text(28),
             leaseHolder: row.text(29).flatMap(WorkerID.init(rawValue:)),
-            leaseExpiresAt: optionalDate(row.integer(30))
+            leaseExpiresAt: optionalDate(row.integer(30)),
+            charged: row.integer(37).map { Int($0) }
         )
         return (job, row.integer(31) ?? 0)
     }
@@ -114,6 +115,16 @@ enum StoredRows {
         return String(decoding: (try? encoder.encode(features)) ?? Data("{}".utf8), as: UTF8.self)
     }
 
+    static let creditTransactionColumns = "id, creator_id, kind, amount, job_id, actor, reason, created_at"
+
+    static func creditTransaction(_ row: some ColumnReader) -> CreditTransaction {
+        CreditTransaction(
+            id: row.integer(0) ?? 0, creatorID: CreatorID(rawValue: row.text(1) ?? "") ?? CreatorID(rawValue: "invalid")!,
+            kind: CreditTransaction.Kind(rawValue: row.text(2) ?? "") ?? .adjustment, amount: Int(row.integer(3) ?? 0),
+            jobID: row.text(4).flatMap(JobID.init(rawValue:)), actor: row.text(5) ?? "", reason: row.text(6),
+            createdAt: date(row.integer(7) ?? 0))
+    }
+
     static let artifactColumns = "id, job_id, name, content_type, bytes, sha256, storage_key, created_at"
 
     static func artifact(_ row: some ColumnReader) -> Artifact {
@@ -125,10 +136,11 @@ enum StoredRows {
         )
     }
 
-    static let creatorColumns = "id, name, weight, credits, created_at"
+    static let creatorColumns = "id, name, weight, credits, created_at, reserved"
 
     static func creator(_ row: some ColumnReader) -> Creator {
         Creator(id: CreatorID(rawValue: row.text(0) ?? "") ?? CreatorID(rawValue: "invalid")!, name: row.text(1) ?? "",
-                weight: Int(row.integer(2) ?? 1), credits: Int(row.integer(3) ?? 0), createdAt: date(row.integer(4) ?? 0))
+                weight: Int(row.integer(2) ?? 1), credits: Int(row.integer(3) ?? 0), reservedCredits: Int(row.integer(5) ?? 0),
+                createdAt: date(row.integer(4) ?? 0))
     }
 }

@@ -12,14 +12,19 @@ public struct Problem: Codable, Sendable, Hashable, Error {
     public var jobID: String?
     /// The content-policy category a refused prompt falls in (`content-blocked` problems).
     public var category: String?
+    /// For `insufficient-credits`: the credits the creator has available, and what was asked.
+    public var available: Int?
+    public var cost: Int?
 
     enum CodingKeys: String, CodingKey {
-        case type, title, status, detail, errors, category
+        case type, title, status, detail, errors, category, available, cost
         case jobID = "job_id"
     }
 
     public init(type: String, title: String, status: Int, detail: String, errors: [FieldError]? = nil, jobID: String? = nil,
-                category: String? = nil) {
+                category: String? = nil, available: Int? = nil, cost: Int? = nil) {
+        self.available = available
+        self.cost = cost
         self.type = type
         self.title = title
         self.status = status

@@ -17,12 +17,75 @@ public struct CreateCreatorBody: Codable, Sendable {
     }
 }
 
+/// A creator's credits: `available` = `balance` − `reserved`.
+public struct CreditAccountResource: Codable, Sendable, Hashable {
+    public var balance: Int
+    public var reserved: Int
+    public var available: Int
+
+    public init(_ account: CreditAccount) {
+        balance = account.balance
+        reserved = account.reserved
+        available = account.available
+    }
+}
+
+/// `POST /v1/admin/creators/{id}/credits`: a grant (positive) or an adjustment (negative).
+public struct GrantCreditsBody: Codable, Sendable {
+    public var amount: Int
+    public var reason: String
+
+    public init(amount: Int, reason: String) {
+        self.amount = amount
+        self.reason = reason
+    }
+}
+
+/// One line of a creator's credit log.
+public struct CreditTransactionResource: Codable, Sendable, Hashable {
+    /// Opaque; lines are listed newest first and a page ends at `next_cursor`.
+    public var id: String
+    public var kind: String
+    public var amount: Int
+    public var jobID: String?
+    public var actor: String
+    public var reason: String?
+    public var createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, amount, actor, reason
+        case jobID = "job_id"
+        case createdAt = "created_at"
+    }
+
+    public init(_ line: CreditTransaction) {
+        id = String(line.id)
+        kind = line.kind.rawValue
+        amount = line.amount
+        jobID = line.jobID?.rawValue
+        actor = line.actor
+        reason = line.reason
+        createdAt = line.createdAt
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(kind, forKey: .kind)
+        try c.encode(amount, forKey: .amount)
+        try c.encode(jobID, forKey: .jobID)
+        try c.encode(actor, forKey: .actor)
+        try c.encode(reason, forKey: .reason)
+        try c.encode(createdAt, forKey: .createdAt)
+    }
+}
+
 /// A creator; `api_key` is present only in the response that created it.
 public struct CreatorResource: Codable, Sendable, Hashable {
     public var id: String
     public var name: String
     public var weight: Int
-    public var credits: Int
+    public var credits: CreditAccountResource
     public var createdAt: Date
     public var apiKey: String?
 
@@ -36,7 +99,7 @@ public struct CreatorResource: Codable, Sendable, Hashable {
         id = creator.id.rawValue
         name = creator.name
         weight = creator.weight
-        credits = creator.credits
+        credits = CreditAccountResource(creator.account)
         createdAt = creator.createdAt
         self.apiKey = apiKey
     }
@@ -259,6 +322,9 @@ public struct JobResource: Codable, Sendable, Hashable {
     public var params: JobParams
     public var priority: Int
     public var cost: Int
+    /// Credits captured when the job ended; null while it runs (and for scene jobs, which
+    /// draw on their film's reservation).
+    public var charged: Int?
     public var attempts: Int
     public var maxAttempts: Int
     public var cancelRequested: Bool
@@ -271,7 +337,7 @@ public struct JobResource: Codable, Sendable, Hashable {
     public var parentID: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, status, progress, prompt, model, pool, params, priority, cost, attempts, error, artifacts
+        case id, kind, status, progress, prompt, model, pool, params, priority, cost, charged, attempts, error, artifacts
         case parentID = "parent_id"
         case negativePrompt = "negative_prompt"
         case maxAttempts = "max_attempts"
@@ -293,6 +359,7 @@ public struct JobResource: Codable, Sendable, Hashable {
         params = job.params
         priority = job.priority
         cost = job.cost
+        charged = job.charged
         attempts = job.attempt
         maxAttempts = job.maxAttempts
         cancelRequested = job.isCancelRequested
@@ -317,6 +384,7 @@ public struct JobResource: Codable, Sendable, Hashable {
         try c.encode(params, forKey: .params)
         try c.encode(priority, forKey: .priority)
         try c.encode(cost, forKey: .cost)
+        try c.encode(charged, forKey: .charged)
         try c.encode(attempts, forKey: .attempts)
         try c.encode(maxAttempts, forKey: .maxAttempts)
         try c.encode(cancelRequested, forKey: .cancelRequested)

@@ -31,7 +31,7 @@ struct CreatorsCommand: AsyncParsableCommand {
 
         func run() async throws {
             for creator in try await connection.client().creators() {
-                print("\(creator.id)  \(creator.name)  weight \(creator.weight)  credits \(creator.credits)")
+                print("\(creator.id)  \(creator.name)  weight \(creator.weight)  credits \(creator.credits.available) available of \(creator.credits.balance)")
             }
         }
     }

@@ -49,7 +49,8 @@ struct DemoCommand: AsyncParsableCommand {
         ]
         var submitted: [(creator: String, job: Job)] = []
         for member in studio {
-            let creator = Creator(id: ids.creatorID(), name: member.name, weight: member.weight, createdAt: clock.now)
+            let creator = Creator(id: ids.creatorID(), name: member.name, weight: member.weight, credits: 1_000_000,
+                                  createdAt: clock.now)
             try await store.createCreator(creator)
             for (index, prompt) in member.prompts.enumerated() {
                 let request = JobRequest(kind: .image, prompt: prompt, params: JobParams(width: 768, height: 512, seed: UInt32(index)))

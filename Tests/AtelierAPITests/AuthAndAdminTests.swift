@@ -59,7 +59,7 @@ struct AuthAndAdminTests {
             let alice = try created.decode(CreatorResource.self)
             #expect(alice.name == "alice")
             #expect(alice.weight == 3)
-            #expect(alice.credits == 1000)
+            #expect(alice.credits.balance == 1000 && alice.credits.reserved == 0 && alice.credits.available == 1000)
             let key = try #require(alice.apiKey)
             #expect(key.hasPrefix("atl_creator_"))
 
@@ -67,7 +67,7 @@ struct AuthAndAdminTests {
             #expect(me.status == 200)
             let profile = try me.decode(CreatorResource.self)
             #expect(profile.id == alice.id)
-            #expect(profile.credits == 1000)
+            #expect(profile.credits.available == 1000)
             #expect(profile.apiKey == nil)
 
             let duplicate = try await server.admin.send(.POST, "/v1/admin/creators", json: CreateCreatorBody(name: "alice"))

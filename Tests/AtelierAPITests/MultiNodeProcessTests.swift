@@ -44,7 +44,8 @@ struct MultiNodeProcessTests {
         var creators: [(weight: Int, key: String, id: String)] = []
         for weight in 1...3 {
             let response = try await adminA.send(.POST, "/v1/admin/creators",
-                                                 json: CreateCreatorBody(name: "creator-\(weight)", weight: weight))
+                                                 json: CreateCreatorBody(name: "creator-\(weight)", weight: weight,
+                                                                                   credits: 1_000_000))
             let creator = try response.decode(CreatorResource.self)
             creators.append((weight, try #require(creator.apiKey), creator.id))
         }

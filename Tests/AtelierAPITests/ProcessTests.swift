@@ -127,7 +127,7 @@ struct ProcessTests {
         }
 
         let (first, admin) = try await serve(workers: 1)
-        let created = try await admin.send(.POST, "/v1/admin/creators", json: CreateCreatorBody(name: "alice"))
+        let created = try await admin.send(.POST, "/v1/admin/creators", json: CreateCreatorBody(name: "alice", credits: 100_000))
         let alice = API(url: admin.url, key: try created.decode(CreatorResource.self).apiKey)
         let job = try await alice.submit(Self.longVideo)
         _ = try await alice.waitForJob(job.id, timeout: .seconds(60)) { $0.status == .running }
@@ -155,7 +155,7 @@ struct ProcessTests {
             let key = String(try #require(keyLine.split(separator: " ").last))
             #expect(key.hasPrefix("atl_creator_"))
             let listed = try await AtelierProcess.run(["creators", "list"], environment: admin)
-            #expect(listed.stdout.contains("alice  weight 2  credits 500"), "\(listed.stdout)")
+            #expect(listed.stdout.contains("alice  weight 2  credits 500 available of 500"), "\(listed.stdout)")
 
             let output = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-cli-\(UUID().uuidString)")
             defer { try? FileManager.default.removeItem(at: output) }

@@ -26,7 +26,8 @@ struct WorkerFixture {
 
     func makeCreator() async throws -> CreatorID {
         let id = ids.creatorID()
-        try await store.createCreator(Creator(id: id, name: "creator-\(id)", weight: 1, createdAt: clock.now))
+        try await store.createCreator(Creator(id: id, name: "creator-\(id)", weight: 1, credits: 1_000_000_000,
+                                               createdAt: clock.now))
         return id
     }
 

@@ -11,7 +11,9 @@ import Testing
         let h = try await StoreHarness(engine)
         var random = SplitMix64(seed: seed)
         var creators: [CreatorID] = []
-        for index in 0..<4 { creators.append(try await h.makeCreator("c\(index)", weight: 1 + index)) }
+        // Budgets that run out part way: some submissions are refused and must queue nothing.
+        for index in 0..<4 { creators.append(try await h.makeCreator("c\(index)", weight: 1 + index, credits: 40 + 20 * index)) }
+        var refused = 0
         var queued: [JobID] = []
         var tokens: [LeaseToken] = []          // every token ever handed out, stale ones included
         var acceptedCompletions: [JobID: Int] = [:]
@@ -28,11 +30,18 @@ import Testing
         }
 
         for _ in 0..<400 {
-            switch random.next() % 9 {
+            switch random.next() % 10 {
             case 0, 1:
                 let creator = pick(creators)!
-                let jobs = (0..<(1 + Int(random.next() % 3))).map { _ in h.newJob(creator, maxAttempts: 2) }
-                queued += try await h.enqueue(jobs).map(\.id)
+                let jobs = (0..<(1 + Int(random.next() % 3))).map { _ in
+                    h.newJob(creator, cost: 1 + Int(random.next() % 3), maxAttempts: 2)
+                }
+                do {
+                    queued += try await h.enqueue(jobs).map(\.id)
+                } catch let error as StoreError where error.code == .insufficientCredits {
+                    refused += 1
+                    for job in jobs { #expect(try await h.store.job(id: job.id, scope: .operator) == nil) }
+                }
             case 2, 3:
                 let worker = "w\(random.next() % 3)"
                 for lease in try await h.lease(1 + Int(random.next() % 3), worker: worker, duration: 30) {
@@ -70,6 +79,8 @@ import Testing
                         #expect((beat != .leaseLost) == current)
                     }
                 }
+            case 9:
+                for creator in creators { try await h.auditCredits(creator) }
             default:
                 h.clock.advance(by: Double(random.next() % 40))
                 _ = try await h.store.reclaimExpiredLeases(now: h.clock.now)
@@ -104,6 +115,9 @@ import Testing
         #expect(try await h.lease(1_000).isEmpty)
         #expect(try await h.store.queueSummary(pool: .image).allSatisfy { $0.queued == 0 && $0.running == 0 })
         #expect(queued.count > 100)
+        // Every credit accounted for: nothing is held once every job has ended.
+        #expect(refused > 0, "the budgets never ran out; the refusal path went untested")
+        for creator in creators { #expect(try await h.auditCredits(creator).reserved == 0) }
 
         // The chain of title: exactly the succeeded jobs have entries, each once.
         _ = try await h.store.ledger.sequenceLedger(LedgerContractTests.sequencer(), now: h.clock.now)

@@ -16,7 +16,7 @@ import Testing
         let second = try await PostgresJobStore(url: url)
         let clock = ManualWallClock()
         let ids = IDGenerator(clock: clock, random: SplitMix64(seed: 3))
-        let creator = Creator(id: ids.creatorID(), name: "alice", weight: 1, createdAt: clock.now)
+        let creator = Creator(id: ids.creatorID(), name: "alice", weight: 1, credits: 1_000_000_000, createdAt: clock.now)
         try await first.createCreator(creator)
         @Sendable func job(_ pool: PoolName = .image) -> NewJob {
             NewJob(id: ids.jobID(), creatorID: creator.id, kind: pool == .image ? .image : .video, pool: pool, model: .builtin,
@@ -71,7 +71,7 @@ import Testing
         let store = try await PostgresJobStore(url: url)
         let clock = ManualWallClock()
         let ids = IDGenerator(clock: clock, random: SplitMix64(seed: 5))
-        let alice = Creator(id: ids.creatorID(), name: "alice", weight: 1, createdAt: clock.now)
+        let alice = Creator(id: ids.creatorID(), name: "alice", weight: 1, credits: 1_000_000_000, createdAt: clock.now)
         try await store.createCreator(alice)
         let jobs = (0..<3).map { _ in
             NewJob(id: ids.jobID(), creatorID: alice.id, kind: .image, pool: .image, model: .builtin, prompt: "a fox",

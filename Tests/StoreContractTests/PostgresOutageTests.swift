@@ -13,7 +13,7 @@ import Testing
         let store = try await PostgresJobStore(url: try await server.createDatabase("outage"))
         let clock = ManualWallClock()
         let ids = IDGenerator(clock: clock, random: SplitMix64(seed: 9))
-        let creator = Creator(id: ids.creatorID(), name: "alice", weight: 1, createdAt: clock.now)
+        let creator = Creator(id: ids.creatorID(), name: "alice", weight: 1, credits: 1_000_000_000, createdAt: clock.now)
         try await store.createCreator(creator)
         func job() -> NewJob {
             NewJob(id: ids.jobID(), creatorID: creator.id, kind: .image, pool: .image, model: .builtin, prompt: "a fox",

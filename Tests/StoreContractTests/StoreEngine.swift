@@ -53,8 +53,9 @@ struct StoreHarness {
         store = try await engine.open(directory)
     }
 
-    func makeCreator(_ name: String, weight: Int = 1) async throws -> CreatorID {
-        let creator = Creator(id: ids.creatorID(), name: name, weight: weight, createdAt: clock.now)
+    /// A creator with `credits` to spend (plenty unless a test is about credits).
+    func makeCreator(_ name: String, weight: Int = 1, credits: Int = 1_000_000_000) async throws -> CreatorID {
+        let creator = Creator(id: ids.creatorID(), name: name, weight: weight, credits: credits, createdAt: clock.now)
         try await store.createCreator(creator)
         return creator.id
     }
@@ -83,5 +84,77 @@ struct StoreHarness {
 
     func job(_ id: JobID) async throws -> Job {
         try #require(try await store.job(id: id, scope: .operator))
+    }
+}
+
+extension StoreHarness {
+    /// A creator's whole credit log, oldest first, read page by page.
+    func creditLog(_ creator: CreatorID) async throws -> [CreditTransaction] {
+        var lines: [CreditTransaction] = []
+        var cursor: Int64?
+        repeat {
+            let page = try await store.creditTransactions(CreditTransactionQuery(creatorID: creator, limit: 100, cursor: cursor))
+            lines += page.transactions
+            cursor = page.nextCursor
+        } while cursor != nil
+        return lines.reversed()
+    }
+
+    /// Checks the credit invariants of one creator against its log, recomputing everything:
+    /// balance = grants + adjustments − captures; reserved = what open reservations hold;
+    /// available ≥ 0; every job's reservation is open exactly while the job is, is its cost,
+    /// and has ended as `charged` captured plus the rest released. Returns the account.
+    @discardableResult
+    func auditCredits(_ creator: CreatorID, sourceLocation: SourceLocation = #_sourceLocation) async throws -> CreditAccount {
+        let account = try #require(try await store.creator(id: creator), sourceLocation: sourceLocation).account
+        let log = try await creditLog(creator)
+        #expect(log.map(\.id) == log.map(\.id).sorted(), "log ids must grow", sourceLocation: sourceLocation)
+        var balance = 0
+        var reserved = 0
+        var perJob: [JobID: (reserved: Int, captured: Int, released: Int)] = [:]
+        for line in log {
+            #expect(line.creatorID == creator, sourceLocation: sourceLocation)
+            switch line.kind {
+            case .grant:
+                #expect(line.amount > 0, sourceLocation: sourceLocation)
+                balance += line.amount
+            case .adjustment:
+                balance += line.amount
+            case .reserve:
+                reserved += line.amount
+                perJob[try #require(line.jobID), default: (0, 0, 0)].reserved += line.amount
+            case .capture:
+                balance -= line.amount
+                reserved -= line.amount
+                perJob[try #require(line.jobID), default: (0, 0, 0)].captured += line.amount
+            case .release:
+                reserved -= line.amount
+                perJob[try #require(line.jobID), default: (0, 0, 0)].released += line.amount
+            }
+        }
+        #expect(account.balance == balance, "cached balance disagrees with the log", sourceLocation: sourceLocation)
+        #expect(account.reserved == reserved, "cached reservation disagrees with the log", sourceLocation: sourceLocation)
+        #expect(account.available >= 0, sourceLocation: sourceLocation)
+        for (id, lines) in perJob {
+            let job = try await self.job(id)
+            #expect(job.parentID == nil, "scene job \(id) reserved credits", sourceLocation: sourceLocation)
+            #expect(lines.reserved == job.cost, "job \(id) reserved \(lines.reserved), costs \(job.cost)",
+                    sourceLocation: sourceLocation)
+            if job.status.isTerminal {
+                #expect(lines.captured + lines.released == lines.reserved, "job \(id) ended holding credits",
+                        sourceLocation: sourceLocation)
+                #expect(job.charged == lines.captured, sourceLocation: sourceLocation)
+                switch job.status {
+                case .succeeded: #expect(lines.captured == job.cost, sourceLocation: sourceLocation)
+                case .failed: #expect(lines.captured == 0, sourceLocation: sourceLocation)
+                default: #expect(lines.captured <= job.cost, sourceLocation: sourceLocation)
+                }
+            } else {
+                #expect(lines.captured == 0 && lines.released == 0, "open job \(id) was settled",
+                        sourceLocation: sourceLocation)
+                #expect(job.charged == nil, sourceLocation: sourceLocation)
+            }
+        }
+        return account
     }
 }

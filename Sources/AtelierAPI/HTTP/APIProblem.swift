@@ -16,6 +16,17 @@ public struct APIProblem: Error, HTTPResponseError, Sendable {
         self.headers = headers
     }
 
+    /// 402: the job costs more than the creator has available; nothing was queued.
+    static func insufficientCredits(available: Int, cost: Int) -> APIProblem {
+        var problem = APIProblem(
+            HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required"), slug: "insufficient-credits", title: "Not enough credits",
+            detail: "this job costs \(cost) credits and \(max(0, available)) are available (the rest is held by your "
+                + "unfinished jobs or spent); wait for running jobs to end, or ask an operator for more credits")
+        problem.problem.available = available
+        problem.problem.cost = cost
+        return problem
+    }
+
     public var status: HTTPResponse.Status { HTTPResponse.Status(code: problem.status) }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {

@@ -51,6 +51,14 @@ public final class ObservedJobStore: JobStore {
 
     // MARK: Observed changes
 
+    public func adjustCredits(_ change: CreditChange, now: Date) async throws -> CreditAccount {
+        try await base.adjustCredits(change, now: now)
+    }
+
+    public func creditTransactions(_ query: CreditTransactionQuery) async throws -> CreditTransactionPage {
+        try await base.creditTransactions(query)
+    }
+
     public func enqueue(_ jobs: [NewJob], now: Date) async throws -> [EnqueueOutcome] {
         try await base.enqueue(jobs, now: now)
     }

@@ -51,6 +51,8 @@ extension RouteTable {
                                  title: "The idempotency key was used for a different request",
                                  detail: "Idempotency-Key \(idempotencyKey ?? "") was first used with another body; use a new key for a new request",
                                  jobID: error.jobID?.rawValue)
+            } catch let error as StoreError where error.code == .insufficientCredits {
+                throw APIProblem.insufficientCredits(available: error.credits?.available ?? 0, cost: newJob.cost)
             }
             let resource = try await services.resource(for: outcome.job, request: request)
             var headers: HTTPFields = [.location: "/v1/jobs/\(outcome.job.id.rawValue)"]

@@ -119,6 +119,7 @@ public final class AtelierServer: Sendable {
         let table = RouteTable(router: router)
         table.addMetaRoutes(services, openAPIDocument: ByteBuffer(bytes: Self.openAPIDocument))
         table.addAdminRoutes(services)
+        table.addCreditRoutes(services)
         table.addJobRoutes(services)
         table.addArtifactRoutes(services)
         table.addWorkerRoutes(services)

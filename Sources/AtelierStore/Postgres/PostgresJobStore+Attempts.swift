@@ -35,7 +35,9 @@ extension PostgresJobStore {
         try Self.checkCompletions(completions)
         let logger = self.logger
         let (outcomes, ready) = try await transaction { connection in
-            try await Self.complete(connection, completions, now: now, logger: logger)
+            let (outcomes, ready, settle) = try await Self.complete(connection, completions, now: now, logger: logger)
+            try await settle(connection)
+            return (outcomes, ready)
         }
         for pool in ready { notifier.announce(pool) }
         return outcomes
@@ -52,18 +54,33 @@ extension PostgresJobStore {
     /// Completes a batch in one statement: each (id, fence) pair must still hold the job's
     /// current lease; RETURNING names the jobs that did, and only those get their artifacts.
     /// A completed scene job may release its film: the pools where that happened come back.
+    /// The credits are settled by `settle`, which the caller runs last in its transaction (account
+    /// rows are locked last).
     static func complete(_ connection: PostgresConnection, _ completions: [Completion], now: Date,
-                         logger: Logger) async throws -> (outcomes: [CompletionOutcome], ready: Set<PoolName>) {
+                         logger: Logger) async throws
+        -> (outcomes: [CompletionOutcome], ready: Set<PoolName>, settle: @Sendable (PostgresConnection) async throws -> Void)
+    {
         let ids = completions.map(\.token.jobID.rawValue)
         let fences = completions.map(\.token.fence)
         var completed: Set<String> = []
         var parents: [String] = []
+        var settlements: [CreditSettlement] = []
         for row in try await connection.rows(
             CompleteStatement(ids: ids, fences: fences, now: StoredRows.micros(now)), logger: logger
         ) {
             let columns = PostgresColumns(row)
             if let id = columns.text(0) { completed.insert(id) }
             if let parent = columns.text(1) { parents.append(parent) }
+            if let id = columns.text(0), let charged = columns.integer(4) {
+                settlements.append(CreditSettlement(creatorID: columns.text(2) ?? "", jobID: id,
+                                                    cost: Int(columns.integer(3) ?? 0), charged: Int(charged),
+                                                    state: "succeeded"))
+            }
+        }
+        // A film that failed or was cancelled with this scene settles too.
+        let settle: @Sendable (PostgresConnection) async throws -> Void = { [settlements, parents] connection in
+            try await post(connection, settlements, now: now, logger: logger)
+            try await settleCredits(connection, jobs: parents, now: now, logger: logger)
         }
         let ready = parents.isEmpty ? [] : try await settleFamilies(connection, parents: parents, now: now, logger: logger)
         var outcomes: [CompletionOutcome] = []
@@ -86,7 +103,7 @@ extension PostgresJobStore {
             }
             outcomes.append(.completed)
         }
-        return (outcomes, ready)
+        return (outcomes, ready, settle)
     }
 
     public func fail(_ token: LeaseToken, error: JobError, retryAt: Date?, now: Date) async throws -> FailureOutcome {
@@ -106,17 +123,20 @@ extension PostgresJobStore {
             if columns.integer(2) == 1 {
                 try await Self.finish(connection, token.jobID, state: "canceled", error: nil, now: now, logger: logger)
                 _ = try await Self.settleFamilies(connection, parents: parents, now: now, logger: logger)
+                try await Self.settleCredits(connection, jobs: [token.jobID.rawValue] + parents, now: now, logger: logger)
                 return (.canceled, nil)
             }
             guard let retryAt, attempt < maxAttempts else {
                 try await Self.finish(connection, token.jobID, state: "failed", error: error, now: now, logger: logger)
                 _ = try await Self.settleFamilies(connection, parents: parents, now: now, logger: logger)
+                try await Self.settleCredits(connection, jobs: [token.jobID.rawValue] + parents, now: now, logger: logger)
                 return (.failed, nil)
             }
             let isDue = retryAt <= now
             try await connection.query("""
                 UPDATE jobs SET state = \(isDue ? "queued" : "waiting"), available_at = \(StoredRows.micros(max(retryAt, now))),
-                    lease_holder = NULL, lease_expires_at = NULL, error_code = \(error.code), error_message = \(error.message)
+                    lease_holder = NULL, lease_expires_at = NULL, error_code = \(error.code), error_message = \(error.message),
+                    progress = \(unescaped: CreditRules.restartProgressSQL)
                 WHERE id = \(token.jobID.rawValue)
                 """, logger: logger)
             guard isDue else { return (.retrying(at: retryAt), nil) }
@@ -134,7 +154,8 @@ extension PostgresJobStore {
         let pool: PoolName? = try await transaction { connection in
             guard let row = try await connection.query("""
                 UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_holder = NULL,
-                    lease_expires_at = NULL, available_at = \(StoredRows.micros(now))
+                    lease_expires_at = NULL, available_at = \(StoredRows.micros(now)),
+                    progress = \(unescaped: CreditRules.restartProgressSQL)
                 WHERE id = \(token.jobID.rawValue) AND \(unescaped: PostgresSchema.jobByID(inState: "running"))
                   AND lease_fence = \(token.fence) AND cancel_requested = 0
                 RETURNING pool, creator_id
@@ -169,13 +190,15 @@ extension PostgresJobStore {
                     try await PostgresFairQueue.markRemoved(connection, pool: job.pool, creator: job.creatorID, logger: logger)
                 }
                 // A scene job cancelled on its own cancels its film.
-                _ = try await Self.settleFamilies(connection, parents: job.parentID.map { [$0.rawValue] } ?? [], now: now,
-                                                  logger: logger)
+                let parents = job.parentID.map { [$0.rawValue] } ?? []
+                _ = try await Self.settleFamilies(connection, parents: parents, now: now, logger: logger)
+                try await Self.settleCredits(connection, jobs: [id.rawValue] + parents, now: now, logger: logger)
                 return .canceled(try await Self.record(connection, id: id, scope: .operator, logger: logger)!.job)
             case "blocked":
                 // A film waiting for its scenes: it and its unfinished scene jobs end now.
                 try await Self.finish(connection, id, state: "canceled", error: nil, now: now, logger: logger)
                 try await Self.cancelChildren(connection, of: id.rawValue, now: now, logger: logger)
+                try await Self.settleCredits(connection, jobs: [id.rawValue], now: now, logger: logger)
                 return .canceled(try await Self.record(connection, id: id, scope: .operator, logger: logger)!.job)
             case "running":
                 try await connection.query("UPDATE jobs SET cancel_requested = 1 WHERE id = \(id.rawValue)", logger: logger)
@@ -186,7 +209,8 @@ extension PostgresJobStore {
         }
     }
 
-    /// Moves a job to a terminal state, clearing its lease.
+    /// Moves a job to a terminal state, clearing its lease. The caller settles its credits last
+    /// in the transaction (`settleCredits`).
     static func finish(_ connection: PostgresConnection, _ id: JobID, state: String, error: JobError?, now: Date,
                        logger: Logger) async throws {
         try await connection.query("""
@@ -212,14 +236,15 @@ private struct CompleteStatement: PostgresPreparedQuery {
         """
         WITH done AS (
             UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = \(now)::bigint,
-                lease_holder = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL
+                lease_holder = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL,
+                charged = CASE WHEN parent_id IS NULL THEN cost END
             WHERE \(unescaped: PostgresSchema.jobByID(inState: "running"))
               AND (id, lease_fence) IN (SELECT * FROM UNNEST(\(ids)::text[], \(fences)::bigint[]))
-            RETURNING id, parent_id
+            RETURNING id, parent_id, creator_id, cost, charged
         ), queued AS (
             INSERT INTO ledger_queue (job_id) SELECT id FROM done
         )
-        SELECT id, parent_id FROM done
+        SELECT id, parent_id, creator_id, cost, charged FROM done
         """
     }
 }

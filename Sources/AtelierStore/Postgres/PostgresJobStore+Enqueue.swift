@@ -9,13 +9,14 @@ extension PostgresJobStore {
         for job in jobs { try StoreArguments.check(job) }
         let logger = self.logger
         let outcomes: [EnqueueOutcome]
-        // A batch with nothing to look up first (no idempotency key, no parent) is one statement
-        // and one round trip; the others read, then write, in one transaction.
+        // A batch with nothing to look up first (no idempotency key, no parent) is written
+        // blind (the insert, then the reservation that may refuse it); the others read, then
+        // write. Either way, one transaction.
         let plain = jobs.allSatisfy { $0.idempotencyKey == nil && $0.parentID == nil }
         do {
             if plain {
                 let micros = StoredRows.micros(now)
-                try await statement { connection in try await Self.insert(connection, jobs, now: micros, logger: logger) }
+                try await transaction { connection in try await Self.insert(connection, jobs, now: micros, logger: logger) }
                 outcomes = jobs.map { .created(Job(queued: $0, at: StoredRows.date(micros))) }
             } else {
                 outcomes = try await transaction { connection in
@@ -118,7 +119,8 @@ extension PostgresJobStore {
     }
 
     /// Inserts the jobs and records them as ready in their creators' fair queues, in one
-    /// statement: each column travels as one binary array.
+    /// statement (each column travels as one binary array), then reserves their credits: the
+    /// account rows are locked last, like in every other transaction.
     private static func insert(_ connection: PostgresConnection, _ jobs: [NewJob], now: Int64, logger: Logger) async throws {
         guard !jobs.isEmpty else { return }
         // Queues in order of first arrival: that order breaks ties between creators that
@@ -127,6 +129,7 @@ extension PostgresJobStore {
         let arrivals = PostgresFairQueue.arrivals(
             jobs.lazy.filter { !$0.waitsForChildren }.map { QueueKey(pool: $0.pool, creator: $0.creatorID) })
         _ = try await connection.rows(EnqueueStatement(jobs: jobs, now: now, arrivals: arrivals), logger: logger)
+        try await reserve(connection, for: jobs, now: now, logger: logger)
     }
 }
 

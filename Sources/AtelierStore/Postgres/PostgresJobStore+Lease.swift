@@ -83,9 +83,10 @@ extension PostgresJobStore {
         let canLease = next.limit > 0 && !next.models.isEmpty
         let logger = self.logger
         let (outcomes, batch, ready) = try await transaction { connection in
-            let (outcomes, ready) = completions.isEmpty
-                ? ([], []) : try await Self.complete(connection, completions, now: now, logger: logger)
+            let (outcomes, ready, settle) = completions.isEmpty
+                ? ([], [], { _ in }) : try await Self.complete(connection, completions, now: now, logger: logger)
             let batch = canLease ? try await Self.lease(connection, next, now: now, logger: logger) : LeaseBatch(leases: [])
+            try await settle(connection)
             return (outcomes, batch, ready)
         }
         for pool in ready { notifier.announce(pool) }

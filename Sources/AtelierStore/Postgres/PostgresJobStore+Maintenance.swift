@@ -35,7 +35,8 @@ extension PostgresJobStore {
                     let error = JobError.leaseExpired(attempts: attempt)
                     try await connection.query("""
                         UPDATE jobs SET state = 'queued', available_at = \(nowMicros), lease_holder = NULL,
-                            lease_expires_at = NULL, error_code = \(error.code), error_message = \(error.message)
+                            lease_expires_at = NULL, error_code = \(error.code), error_message = \(error.message),
+                            progress = \(unescaped: CreditRules.restartProgressSQL)
                         WHERE id = \(id.rawValue)
                         """, logger: logger)
                     let pool = PoolName(rawValue: columns.text(1) ?? "") ?? .image
@@ -52,6 +53,9 @@ extension PostgresJobStore {
             }
             try await PostgresFairQueue.markReady(connection, PostgresFairQueue.arrivals(requeued), logger: logger)
             _ = try await Self.settleFamilies(connection, parents: endedChildrenOf, now: now, logger: logger)
+            try await Self.settleCredits(
+                connection, jobs: reclaimed.filter { $0.status != .queued }.map(\.jobID.rawValue) + endedChildrenOf,
+                now: now, logger: logger)
             return (reclaimed, readyPools)
         }
         for pool in pools { notifier.announce(pool) }

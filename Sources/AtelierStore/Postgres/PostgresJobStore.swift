@@ -171,6 +171,13 @@ public final class PostgresJobStore: JobStore {
                 VALUES (\(creator.id.rawValue), \(creator.name), \(Int64(creator.weight)), \(Int64(creator.credits)),
                         \(StoredRows.micros(creator.createdAt)))
                 """, logger: self.logger)
+            if creator.credits > 0 {
+                try await connection.query("""
+                    INSERT INTO credit_transactions (creator_id, kind, amount, actor, reason, created_at)
+                    VALUES (\(creator.id.rawValue), 'grant', \(Int64(creator.credits)), 'admin', 'opening grant',
+                            \(StoredRows.micros(creator.createdAt)))
+                    """, logger: self.logger)
+            }
             if let keyHash {
                 try await connection.query("""
                     INSERT INTO api_keys (key_hash, role, creator_id, created_at)

@@ -164,6 +164,25 @@ enum PostgresSchema {
             );
             CREATE INDEX uploads_by_creator ON uploads (creator_id, id)
             """),
+        Migration(version: 5, name: "credit-log", sql: """
+            ALTER TABLE creators ADD COLUMN reserved BIGINT NOT NULL DEFAULT 0 CHECK (reserved >= 0);
+            ALTER TABLE jobs ADD COLUMN charged BIGINT;
+            CREATE TABLE credit_transactions (
+                id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                creator_id  TEXT NOT NULL REFERENCES creators(id),
+                kind        TEXT NOT NULL CHECK (kind IN ('grant', 'reserve', 'capture', 'release', 'adjustment')),
+                amount      BIGINT NOT NULL,
+                job_id      TEXT,
+                actor       TEXT NOT NULL,
+                reason      TEXT,
+                created_at  BIGINT NOT NULL
+            );
+            CREATE INDEX credit_transactions_by_creator ON credit_transactions (creator_id, id);
+            UPDATE jobs SET charged = 0 WHERE parent_id IS NULL;
+            INSERT INTO credit_transactions (creator_id, kind, amount, actor, reason, created_at)
+                SELECT id, 'grant', credits, 'atelier', 'balance before the credit log', created_at
+                FROM creators WHERE credits > 0
+            """),
     ]
 
     /// Applies the migrations the database has not seen, in one transaction under an advisory

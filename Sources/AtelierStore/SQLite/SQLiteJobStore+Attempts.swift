@@ -51,17 +51,26 @@ extension SQLiteJobStore {
     {
         var completed: Set<String> = []
         var parents: [String] = []
+        var settlements: [CreditSettlement] = []
+        // A top-level job's reservation is captured in the same statement (CreditRules:
+        // success captures the cost); scene jobs draw on their film's and charge nothing.
         let update = try db.cachedStatement(sql: """
             UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = ?, lease_holder = NULL,
-                lease_expires_at = NULL, error_code = NULL, error_message = NULL
+                lease_expires_at = NULL, error_code = NULL, error_message = NULL,
+                charged = CASE WHEN parent_id IS NULL THEN cost END
             WHERE state = 'running'
               AND (id, lease_fence) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))
-            RETURNING id, parent_id
+            RETURNING id, parent_id, creator_id, cost, charged
             """)
         for row in try Row.fetchAll(update, arguments: [StoredRows.micros(now), pairs]) {
             completed.insert(row[0])
             if let parent: String = row[1] { parents.append(parent) }
+            if let charged: Int = row[4] {
+                settlements.append(CreditSettlement(creatorID: row[2], jobID: row[0], cost: row[3], charged: charged,
+                                                    state: "succeeded"))
+            }
         }
+        try post(db, settlements, now: now)
         let ready = parents.isEmpty ? [] : try settleFamilies(db, parents: parents, now: now)
         // The chain of title: the ledger entries are queued in the transaction that makes the
         // jobs succeed, in one statement for the batch.
@@ -120,7 +129,7 @@ extension SQLiteJobStore {
             let isDue = retryAt <= now
             try db.cachedStatement(sql: """
                 UPDATE jobs SET state = ?, available_at = ?, lease_holder = NULL, lease_expires_at = NULL,
-                    error_code = ?, error_message = ?
+                    error_code = ?, error_message = ?, progress = \(CreditRules.restartProgressSQL)
                 WHERE id = ?
                 """).execute(arguments: [
                     isDue ? "queued" : "waiting", StoredRows.micros(max(retryAt, now)), error.code, error.message,
@@ -140,7 +149,7 @@ extension SQLiteJobStore {
             guard let row = try Row.fetchOne(
                 db.cachedStatement(sql: """
                     UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_holder = NULL,
-                        lease_expires_at = NULL, available_at = ?
+                        lease_expires_at = NULL, available_at = ?, progress = \(CreditRules.restartProgressSQL)
                     WHERE id = ? AND state = 'running' AND lease_fence = ? AND cancel_requested = 0
                     RETURNING pool, creator_id
                     """),
@@ -180,12 +189,13 @@ extension SQLiteJobStore {
         }
     }
 
-    /// Moves a job to a terminal state, clearing its lease.
+    /// Moves a job to a terminal state, clearing its lease, and settles its reservation.
     static func finish(_ db: Database, _ id: JobID, state: String, error: JobError?, now: Date) throws {
         try db.cachedStatement(sql: """
             UPDATE jobs SET state = ?, finished_at = ?, lease_holder = NULL, lease_expires_at = NULL,
                 error_code = COALESCE(?, error_code), error_message = COALESCE(?, error_message)
             WHERE id = ?
             """).execute(arguments: [state, StoredRows.micros(now), error?.code, error?.message, id.rawValue])
+        try settleCredits(db, jobs: [id.rawValue], now: now)
     }
 }

@@ -88,6 +88,8 @@ extension SQLiteJobStore {
             if readyCounts[queue] == nil { readyOrder.append(queue) }
             readyCounts[queue, default: 0] += 1
         }
+        // The reservation first: a creator short of credits queues nothing.
+        try reserve(db, for: inserted, now: nowMicros)
         // Bound through SQLite's C API: this statement runs for every job queued.
         let insertSQL = """
             INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,

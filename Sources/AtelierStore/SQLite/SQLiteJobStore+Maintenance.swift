@@ -28,7 +28,7 @@ extension SQLiteJobStore {
                 } else if attempt < maxAttempts {
                     try db.cachedStatement(sql: """
                         UPDATE jobs SET state = 'queued', available_at = ?, lease_holder = NULL, lease_expires_at = NULL,
-                            error_code = ?, error_message = ?
+                            error_code = ?, error_message = ?, progress = \(CreditRules.restartProgressSQL)
                         WHERE id = ?
                         """).execute(arguments: [
                             nowMicros, "lease_expired", JobError.leaseExpired(attempts: attempt).message, id.rawValue,

@@ -77,6 +77,14 @@ public final class SQLiteJobStore: JobStore {
                 arguments: [creator.id.rawValue, creator.name, creator.weight, creator.credits,
                             StoredRows.micros(creator.createdAt)]
             )
+            if creator.credits > 0 {
+                try db.execute(
+                    sql: """
+                        INSERT INTO credit_transactions (creator_id, kind, amount, actor, reason, created_at)
+                        VALUES (?, 'grant', ?, 'admin', 'opening grant', ?)
+                        """,
+                    arguments: [creator.id.rawValue, creator.credits, StoredRows.micros(creator.createdAt)])
+            }
             if let keyHash {
                 try db.execute(
                     sql: "INSERT INTO api_keys (key_hash, role, creator_id, created_at) VALUES (?, 'creator', ?, ?)",
@@ -153,7 +161,7 @@ public final class SQLiteJobStore: JobStore {
     ///
     /// Every body is a single SELECT, which SQLite already runs on one snapshot, so the explicit
     /// BEGIN/COMMIT that `read` adds around it buys nothing and is skipped.
-    private func readNow<T>(_ body: (Database) throws -> T) throws -> T {
+    func readNow<T>(_ body: (Database) throws -> T) throws -> T {
         try database.unsafeRead(body)
     }
 

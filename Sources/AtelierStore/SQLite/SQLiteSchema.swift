@@ -180,6 +180,34 @@ enum SQLiteSchema {
                 CREATE INDEX uploads_by_creator ON uploads (creator_id, id);
                 """)
         }
+        migrator.registerMigration("v6-credit-log") { db in
+            try db.execute(sql: """
+                -- creators.credits is the cached balance (grants + adjustments - captures) and
+                -- creators.reserved what open jobs hold; both change in the transaction that writes
+                -- the log line that explains them (see CreditRules).
+                ALTER TABLE creators ADD COLUMN reserved INTEGER NOT NULL DEFAULT 0 CHECK (reserved >= 0);
+                -- Credits captured when a job ended; NULL while it is open and for scene jobs.
+                ALTER TABLE jobs ADD COLUMN charged INTEGER;
+                -- The append-only credit log. No foreign key to jobs: a line is written on the
+                -- completion path of every job.
+                CREATE TABLE credit_transactions (
+                    id          INTEGER PRIMARY KEY,
+                    creator_id  TEXT NOT NULL REFERENCES creators(id),
+                    kind        TEXT NOT NULL CHECK (kind IN ('grant', 'reserve', 'capture', 'release', 'adjustment')),
+                    amount      INTEGER NOT NULL,
+                    job_id      TEXT,
+                    actor       TEXT NOT NULL,
+                    reason      TEXT,
+                    created_at  INTEGER NOT NULL
+                );
+                CREATE INDEX credit_transactions_by_creator ON credit_transactions (creator_id, id);
+                -- Jobs queued before the log existed reserved nothing: they count as settled, free.
+                UPDATE jobs SET charged = 0 WHERE parent_id IS NULL;
+                INSERT INTO credit_transactions (creator_id, kind, amount, actor, reason, created_at)
+                    SELECT id, 'grant', credits, 'atelier', 'balance before the credit log', created_at
+                    FROM creators WHERE credits > 0;
+                """)
+        }
         return migrator
     }
 }

@@ -76,9 +76,10 @@ final class TestServer: Sendable {
 
     var admin: API { client(Self.adminKey) }
 
-    /// Creates a creator and returns a client holding its key.
-    func creator(_ name: String = "creator-\(UUID().uuidString.prefix(8))", weight: Int = 1) async throws -> (API, CreatorResource) {
-        let response = try await admin.send(.POST, "/v1/admin/creators", json: CreateCreatorBody(name: name, weight: weight, credits: 100))
+    /// Creates a creator with `credits` to spend and returns a client holding its key.
+    func creator(_ name: String = "creator-\(UUID().uuidString.prefix(8))", weight: Int = 1,
+                 credits: Int = 1_000_000) async throws -> (API, CreatorResource) {
+        let response = try await admin.send(.POST, "/v1/admin/creators", json: CreateCreatorBody(name: name, weight: weight, credits: credits))
         #expect(response.status == 201)
         let creator = try response.decode(CreatorResource.self)
         return (client(creator.apiKey), creator)

@@ -1,0 +1,168 @@
+public import AtelierCore
+public import Foundation
+import Logging
+import PostgresNIO
+
+/// Credits on PostgreSQL: the log lines and the cached account change in the transaction that
+/// explains them (see `CreditRules`). A creator's account row is the lock that orders its
+/// reservations; every transaction takes account rows **last** (after jobs and fair queues),
+/// so credits add no new lock order for dispatch, cancellation and completion to cross.
+extension PostgresJobStore {
+    /// Holds each creator's share of `jobs` (top-level jobs only: scene jobs draw on their
+    /// film) and writes one `reserve` line per job, in one statement. A creator without enough
+    /// available credit fails the batch with `insufficientCredits` (the caller's transaction
+    /// rolls back everything it queued).
+    static func reserve(_ connection: PostgresConnection, for jobs: [NewJob], now: Int64, logger: Logger) async throws {
+        let charged = jobs.filter { $0.parentID == nil }
+        guard !charged.isEmpty else { return }
+        var asked: [String: Int64] = [:]
+        for job in charged { asked[job.creatorID.rawValue, default: 0] += Int64(job.cost) }
+        let creators = asked.keys.sorted()
+        let statement = ReserveStatement(
+            creators: creators, amounts: creators.map { asked[$0]! }, jobCreators: charged.map(\.creatorID.rawValue),
+            jobs: charged.map(\.id.rawValue), costs: charged.map { Int64($0.cost) }, now: now)
+        let held = Set(try await connection.rows(statement, logger: logger).compactMap { PostgresColumns($0).text(0) })
+        guard let short = creators.first(where: { !held.contains($0) }) else { return }
+        let available = try await connection.query(
+            "SELECT credits - reserved FROM creators WHERE id = \(short)", logger: logger
+        ).collect().first.flatMap { PostgresColumns($0).integer(0) } ?? 0
+        throw StoreError.insufficientCredits(CreatorID(rawValue: short)!, available: Int(available),
+                                             required: Int(asked[short]!))
+    }
+
+    /// Settles the reservation of every job of `ids` that has ended and still holds one.
+    static func settleCredits(_ connection: PostgresConnection, jobs ids: [String], now: Date, logger: Logger) async throws {
+        guard !ids.isEmpty else { return }
+        let rows = try await connection.query("""
+            UPDATE jobs SET charged = \(unescaped: CreditRules.chargeSQL(.postgres))
+            WHERE id = ANY(\(Array(Set(ids)))) AND parent_id IS NULL AND charged IS NULL
+              AND state IN ('succeeded', 'failed', 'canceled')
+            RETURNING creator_id, id, cost, charged, state
+            """, logger: logger).collect()
+        let settlements = rows.map { row in
+            let columns = PostgresColumns(row)
+            return CreditSettlement(creatorID: columns.text(0) ?? "", jobID: columns.text(1) ?? "",
+                                    cost: Int(columns.integer(2) ?? 0), charged: Int(columns.integer(3) ?? 0),
+                                    state: columns.text(4) ?? "")
+        }
+        try await post(connection, settlements, now: now, logger: logger)
+    }
+
+    /// Writes the capture and release lines of `settlements` and moves the accounts with them,
+    /// in one statement.
+    static func post(_ connection: PostgresConnection, _ settlements: [CreditSettlement], now: Date,
+                     logger: Logger) async throws {
+        guard !settlements.isEmpty else { return }
+        var kinds: [String] = [], creators: [String] = [], jobs: [String] = [], amounts: [Int64] = [], reasons: [String] = []
+        for settlement in settlements {
+            for (kind, amount) in [("capture", settlement.charged), ("release", settlement.released)] where amount > 0 {
+                kinds.append(kind)
+                creators.append(settlement.creatorID)
+                jobs.append(settlement.jobID)
+                amounts.append(Int64(amount))
+                reasons.append(settlement.reason)
+            }
+        }
+        let totals = settlements.totalsByCreator()
+        _ = try await connection.rows(PostStatement(
+            kinds: kinds, creators: creators, jobs: jobs, amounts: amounts, reasons: reasons,
+            accounts: totals.map(\.creator), captured: totals.map { Int64($0.charged) }, ended: totals.map { Int64($0.cost) },
+            now: StoredRows.micros(now)), logger: logger)
+    }
+
+    public func adjustCredits(_ change: CreditChange, now: Date) async throws -> CreditAccount {
+        let logger = self.logger
+        return try await transaction { connection in
+            guard let row = try await connection.query("""
+                SELECT credits, reserved FROM creators WHERE id = \(change.creatorID.rawValue) FOR UPDATE
+                """, logger: logger).collect().first
+            else { throw StoreError(.unknownCreator, "no creator has id \(change.creatorID)") }
+            let columns = PostgresColumns(row)
+            let account = CreditAccount(balance: Int(columns.integer(0) ?? 0), reserved: Int(columns.integer(1) ?? 0))
+            try StoreArguments.check(change, against: account)
+            try await Self.writeChange(connection, change, now: now, logger: logger)
+            return CreditAccount(balance: account.balance + change.amount, reserved: account.reserved)
+        }
+    }
+
+    /// A grant or adjustment line and the balance it moves.
+    static func writeChange(_ connection: PostgresConnection, _ change: CreditChange, now: Date, logger: Logger) async throws {
+        try await connection.query("""
+            WITH line AS (
+                INSERT INTO credit_transactions (creator_id, kind, amount, actor, reason, created_at)
+                VALUES (\(change.creatorID.rawValue), \(change.amount > 0 ? "grant" : "adjustment"), \(Int64(change.amount)),
+                        \(change.actor), \(change.reason), \(StoredRows.micros(now)))
+            )
+            UPDATE creators SET credits = credits + \(Int64(change.amount)) WHERE id = \(change.creatorID.rawValue)
+            """, logger: logger)
+    }
+
+    public func creditTransactions(_ query: CreditTransactionQuery) async throws -> CreditTransactionPage {
+        let limit = StoreArguments.pageLimit(query.limit)
+        let lines = try await self.query("""
+            SELECT \(unescaped: StoredRows.creditTransactionColumns) FROM credit_transactions
+            WHERE creator_id = \(query.creatorID.rawValue) AND id < \(query.cursor ?? Int64.max)
+            ORDER BY id DESC LIMIT \(Int64(limit + 1))
+            """).map { StoredRows.creditTransaction(PostgresColumns($0)) }
+        return CreditTransactionPage(lines: lines, limit: limit)
+    }
+}
+
+/// `reserve`'s account update and log lines. Accounts are updated only where the available
+/// credit covers the amount; RETURNING names them, so a missing creator is one short of credit.
+/// Prepared: it runs with every submission batch.
+private struct ReserveStatement: PostgresPreparedQuery {
+    var creators: [String]
+    var amounts: [Int64]
+    var jobCreators: [String]
+    var jobs: [String]
+    var costs: [Int64]
+    var now: Int64
+
+    static let example = ReserveStatement(creators: [], amounts: [], jobCreators: [], jobs: [], costs: [], now: 0)
+
+    var query: PostgresQuery {
+        """
+        WITH lines AS (
+            INSERT INTO credit_transactions (creator_id, kind, amount, job_id, actor, created_at)
+            SELECT creator_id, 'reserve', cost, job_id, creator_id, \(now)::bigint
+            FROM UNNEST(\(jobCreators)::text[], \(jobs)::text[], \(costs)::bigint[]) AS j(creator_id, job_id, cost)
+        )
+        UPDATE creators AS c SET reserved = c.reserved + a.amount
+        FROM UNNEST(\(creators)::text[], \(amounts)::bigint[]) AS a(creator_id, amount)
+        WHERE c.id = a.creator_id AND c.credits - c.reserved >= a.amount
+        RETURNING c.id
+        """
+    }
+}
+
+/// `post`'s capture and release lines and the account updates they explain. Prepared: it runs
+/// with every completion batch.
+private struct PostStatement: PostgresPreparedQuery {
+    var kinds: [String]
+    var creators: [String]
+    var jobs: [String]
+    var amounts: [Int64]
+    var reasons: [String]
+    var accounts: [String]
+    var captured: [Int64]
+    var ended: [Int64]
+    var now: Int64
+
+    static let example = PostStatement(kinds: [], creators: [], jobs: [], amounts: [], reasons: [], accounts: [],
+                                       captured: [], ended: [], now: 0)
+
+    var query: PostgresQuery {
+        """
+        WITH lines AS (
+            INSERT INTO credit_transactions (creator_id, kind, amount, job_id, actor, reason, created_at)
+            SELECT creator_id, kind, amount, job_id, '\(unescaped: CreditTransaction.platformActor)', reason, \(now)::bigint
+            FROM UNNEST(\(kinds)::text[], \(creators)::text[], \(jobs)::text[], \(amounts)::bigint[], \(reasons)::text[])
+                AS l(kind, creator_id, job_id, amount, reason)
+        )
+        UPDATE creators AS c SET credits = c.credits - t.captured, reserved = c.reserved - t.ended
+        FROM UNNEST(\(accounts)::text[], \(captured)::bigint[], \(ended)::bigint[]) AS t(creator_id, captured, ended)
+        WHERE c.id = t.creator_id
+        """
+    }
+}
