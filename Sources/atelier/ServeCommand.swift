@@ -24,6 +24,8 @@ struct ServeCommand: AsyncParsableCommand {
     var database: String?
     @Option(help: "Where artifacts live: s3://BUCKET[/PREFIX] or file; default: ATELIER_STORAGE, else the data directory.")
     var storage: String?
+    @Option(help: "Rate limits, e.g. \"read=100/200,submit=50/100,write=20/40,worker=500/1000,auth-failures=1/10\" (rate per second/burst; off for none); default: ATELIER_RATE_LIMITS, else those.")
+    var rateLimits: String?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
@@ -34,6 +36,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if let storage {
             do { _ = try StorageLocation(parsing: storage) } catch { throw ValidationError("--storage: \(error)") }
+        }
+        if let rateLimits {
+            do { _ = try RateLimits(spec: rateLimits) } catch { throw ValidationError("--\(error)") }
         }
         guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level must be one of trace, debug, info, notice, warning, error") }
     }
@@ -58,6 +63,9 @@ struct ServeCommand: AsyncParsableCommand {
         )
         if let origin = environment["ATELIER_LEDGER_ORIGIN"], !origin.isEmpty { configuration.ledgerOrigin = origin }
         configuration.ledgerKey = environment["ATELIER_LEDGER_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        if let spec = rateLimits ?? environment["ATELIER_RATE_LIMITS"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            do { configuration.rateLimits = try RateLimits(spec: spec) } catch { throw ValidationError("ATELIER_RATE_LIMITS: \(error)") }
+        }
         let server = try await AtelierServer.open(configuration: configuration, logger: logger)
         let description = configuration.describeStorage
         if server.adminKeyWasCreated {

@@ -20,7 +20,9 @@ struct MultiNodeProcessTests {
             ["serve", "--data-dir", directory.path, "--port", "0", "--workers", "0", "--lease-seconds", "2",
              "--database", database, "--storage", "s3://\(s3.info.bucket)/\(prefix)", "--log-level", "error"],
             environment: s3.environment.merging(["ATELIER_ADMIN_KEY": Self.adminKey, "ATELIER_SIGNING_KEY": signing,
-                                                      "ATELIER_LEDGER_KEY": Self.ledgerKey.encoded]) { $1 })
+                                                      "ATELIER_LEDGER_KEY": Self.ledgerKey.encoded,
+                                                      // A load test: it submits as fast as the nodes take it.
+                                                      "ATELIER_RATE_LIMITS": "off"]) { $1 })
         let output = try await child.waitForOutput("Atelier listening on ")
         let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("Atelier listening on ") })
         return (child, String(try #require(line.split(separator: " ").first { $0.hasPrefix("http://") })))

@@ -112,10 +112,13 @@ public final class AtelierServer: Sendable {
     }
 
     /// The router with every route of the API; `routes` lists them as the OpenAPI document names them.
-    public func makeRouter() -> (router: Router<BasicRequestContext>, routes: [RouteTable<BasicRequestContext>.Route]) {
-        let router = Router(context: BasicRequestContext.self)
+    public func makeRouter() -> (router: Router<APIRequestContext>, routes: [RouteTable<APIRequestContext>.Route]) {
+        let router = Router(context: APIRequestContext.self)
         router.add(middleware: RequestMetricsMiddleware(metrics: services.metrics))
         router.add(middleware: ProblemMiddleware())
+        if !configuration.rateLimits.isOff {
+            router.add(middleware: RateLimitMiddleware(limits: configuration.rateLimits, limiter: RateLimiter()))
+        }
         let table = RouteTable(router: router)
         table.addMetaRoutes(services, openAPIDocument: ByteBuffer(bytes: Self.openAPIDocument))
         table.addAdminRoutes(services)

@@ -45,6 +45,8 @@ public struct ServerConfiguration: Sendable {
     public var jsonBodyLimit: Int
     /// Largest artifact a remote worker may upload.
     public var uploadLimit: Int
+    /// Per-key and per-address rate limits (`--rate-limits`, `ATELIER_RATE_LIMITS`).
+    public var rateLimits: RateLimits = .defaults
     /// Where in-process workers keep a film's clips while they make it.
     public var scratchDirectory: URL = FileManager.default.temporaryDirectory
 
