@@ -11,14 +11,18 @@ public struct Creator: Sendable, Hashable, Identifiable {
     public var credits: Int
     /// Credits held for the creator's open jobs.
     public var reservedCredits: Int
+    /// This creator's own limits; nil values follow the platform's defaults.
+    public var quotas: Quotas
     public var createdAt: Date
 
-    public init(id: CreatorID, name: String, weight: Int, credits: Int = 0, reservedCredits: Int = 0, createdAt: Date) {
+    public init(id: CreatorID, name: String, weight: Int, credits: Int = 0, reservedCredits: Int = 0,
+                quotas: Quotas = .unlimited, createdAt: Date) {
         self.id = id
         self.name = name
         self.weight = weight
         self.credits = credits
         self.reservedCredits = reservedCredits
+        self.quotas = quotas
         self.createdAt = createdAt
     }
 

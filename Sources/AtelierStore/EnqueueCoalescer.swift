@@ -75,9 +75,10 @@ public final class EnqueueCoalescer: Sendable {
                 throw StoreError(.invalidArgument, "the store answered \(outcomes.count) outcomes for \(batch.count) jobs")
             }
             for (pending, outcome) in zip(batch, outcomes) { pending.continuation.resume(returning: outcome) }
-        } catch let error as StoreError where batch.count > 1 && error.code == .insufficientCredits && error.creatorID != nil {
-            // One creator short of credits: the others' jobs go in as a batch again, and only
-            // that creator's are tried one by one (so a creator spending its last credits
+        } catch let error as StoreError
+            where batch.count > 1 && [.insufficientCredits, .quotaExceeded].contains(error.code) && error.creatorID != nil {
+            // One creator short of credits or at a quota: the others' jobs go in as a batch
+            // again, and only that creator's are tried one by one (so a creator at its limit
             // cannot turn everyone's submissions into single commits).
             let short = batch.filter { $0.job.creatorID == error.creatorID }
             await commit(batch.filter { $0.job.creatorID != error.creatorID })

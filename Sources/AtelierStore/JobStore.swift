@@ -31,6 +31,15 @@ public protocol JobStore: Sendable {
     func adjustCredits(_ change: CreditChange, now: Date) async throws -> CreditAccount
     /// A creator's credit log, newest first. Callers check the creator's scope first.
     func creditTransactions(_ query: CreditTransactionQuery) async throws -> CreditTransactionPage
+    /// Credits captured from the creator's account since `start` (its spending).
+    func creditsCaptured(by creator: CreatorID, since start: Date) async throws -> Int
+
+    // MARK: Quotas
+
+    /// The quotas of creators who have no overrides of their own (see `QuotaRules`).
+    var defaultQuotas: Quotas { get }
+    /// Replaces a creator's own quotas (nil values follow the defaults); returns the creator.
+    func setQuotas(_ quotas: Quotas, of creator: CreatorID) async throws -> Creator
 
     // MARK: Jobs
 
@@ -38,7 +47,8 @@ public protocol JobStore: Sendable {
     /// returns the existing job (or a `StoreError.idempotencyConflict` if the request differs).
     /// Each new top-level job reserves its cost from its creator's credits in the same
     /// transaction (scene jobs draw on their film's); a creator who cannot cover its share
-    /// fails the batch with `StoreError.insufficientCredits` and nothing is queued.
+    /// fails the batch with `StoreError.insufficientCredits` and nothing is queued; so does a
+    /// quota the batch would pass (`StoreError.quotaExceeded`).
     func enqueue(_ jobs: [NewJob], now: Date) async throws -> [EnqueueOutcome]
     /// A job, if it exists and the scope may see it.
     func job(id: JobID, scope: AccessScope) async throws -> Job?

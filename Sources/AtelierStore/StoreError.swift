@@ -1,4 +1,5 @@
 public import AtelierCore
+public import Foundation
 
 /// A store operation that could not be carried out for a reason the caller can act on.
 public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
@@ -13,6 +14,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
             case unavailable = "unavailable"
             case corrupt = "corrupt"
             case insufficientCredits = "insufficient_credits"
+            case quotaExceeded = "quota_exceeded"
         }
 
         private let base: Base
@@ -32,6 +34,8 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         public static let corrupt = Code(.corrupt)
         /// The creator's available credits do not cover what was asked; nothing was changed.
         public static let insufficientCredits = Code(.insufficientCredits)
+        /// A creator's quota (`quota` says which) does not allow it; nothing was changed.
+        public static let quotaExceeded = Code(.quotaExceeded)
     }
 
     public var code: Code
@@ -44,8 +48,10 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
         set { creditFigures = newValue.map { [$0.available, $0.required] } }
     }
     private var creditFigures: [Int]?
-    /// For `insufficientCredits`: whose credits fell short.
+    /// For `insufficientCredits` and `quotaExceeded`: whose credits or quota fell short.
     public var creatorID: CreatorID?
+    /// For `quotaExceeded`: which quota.
+    public var quota: QuotaHit?
 
     public init(_ code: Code, _ message: String, jobID: JobID? = nil) {
         self.code = code
@@ -63,4 +69,18 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String { "\(code): \(message)" }
+}
+
+/// A quota that refused a request: its name (as the API spells it), its limit, and when it
+/// frees up by itself (nil when it frees as the creator's own jobs progress).
+public struct QuotaHit: Sendable, Hashable {
+    public var name: String
+    public var limit: Int
+    public var resetsAt: Date?
+
+    public init(name: String, limit: Int, resetsAt: Date?) {
+        self.name = name
+        self.limit = limit
+        self.resetsAt = resetsAt
+    }
 }

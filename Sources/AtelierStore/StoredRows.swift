@@ -136,11 +136,13 @@ enum StoredRows {
         )
     }
 
-    static let creatorColumns = "id, name, weight, credits, created_at, reserved"
+    static let creatorColumns = "id, name, weight, credits, created_at, reserved, max_queued, max_running, max_daily_credits"
 
     static func creator(_ row: some ColumnReader) -> Creator {
         Creator(id: CreatorID(rawValue: row.text(0) ?? "") ?? CreatorID(rawValue: "invalid")!, name: row.text(1) ?? "",
                 weight: Int(row.integer(2) ?? 1), credits: Int(row.integer(3) ?? 0), reservedCredits: Int(row.integer(5) ?? 0),
+                quotas: Quotas(maxQueuedJobs: row.integer(6).map { Int($0) }, maxRunningJobs: row.integer(7).map { Int($0) },
+                               maxDailyCredits: row.integer(8).map { Int($0) }),
                 createdAt: date(row.integer(4) ?? 0))
     }
 }

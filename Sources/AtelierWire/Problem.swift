@@ -15,10 +15,17 @@ public struct Problem: Codable, Sendable, Hashable, Error {
     /// For `insufficient-credits`: the credits the creator has available, and what was asked.
     public var available: Int?
     public var cost: Int?
+    /// For `quota-exceeded`: which quota, its limit, and when it frees up by itself (absent
+    /// when it frees as the creator's own jobs start or end).
+    public var quota: String?
+    public var limit: Int?
+    /// RFC 3339, like every time in the API.
+    public var resetsAt: String?
 
     enum CodingKeys: String, CodingKey {
-        case type, title, status, detail, errors, category, available, cost
+        case type, title, status, detail, errors, category, available, cost, quota, limit
         case jobID = "job_id"
+        case resetsAt = "resets_at"
     }
 
     public init(type: String, title: String, status: Int, detail: String, errors: [FieldError]? = nil, jobID: String? = nil,

@@ -9,11 +9,67 @@ public struct CreateCreatorBody: Codable, Sendable {
     public var name: String
     public var weight: Int?
     public var credits: Int?
+    public var quotas: QuotasBody?
 
-    public init(name: String, weight: Int? = nil, credits: Int? = nil) {
+    public init(name: String, weight: Int? = nil, credits: Int? = nil, quotas: QuotasBody? = nil) {
         self.name = name
         self.weight = weight
         self.credits = credits
+        self.quotas = quotas
+    }
+}
+
+/// A creator's quotas. In a request, null (or absent) means "the platform's default"; in a
+/// response, the quotas in force, null meaning no limit.
+public struct QuotasBody: Codable, Sendable, Hashable {
+    public var maxQueuedJobs: Int?
+    public var maxRunningJobs: Int?
+    public var maxDailyCredits: Int?
+
+    enum CodingKeys: String, CodingKey {
+        case maxQueuedJobs = "max_queued_jobs"
+        case maxRunningJobs = "max_running_jobs"
+        case maxDailyCredits = "max_daily_credits"
+    }
+
+    public init(maxQueuedJobs: Int? = nil, maxRunningJobs: Int? = nil, maxDailyCredits: Int? = nil) {
+        self.maxQueuedJobs = maxQueuedJobs
+        self.maxRunningJobs = maxRunningJobs
+        self.maxDailyCredits = maxDailyCredits
+    }
+
+    public init(_ quotas: Quotas) {
+        self.init(maxQueuedJobs: quotas.maxQueuedJobs, maxRunningJobs: quotas.maxRunningJobs,
+                  maxDailyCredits: quotas.maxDailyCredits)
+    }
+
+    public var quotas: Quotas {
+        Quotas(maxQueuedJobs: maxQueuedJobs, maxRunningJobs: maxRunningJobs, maxDailyCredits: maxDailyCredits)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(maxQueuedJobs, forKey: .maxQueuedJobs)
+        try c.encode(maxRunningJobs, forKey: .maxRunningJobs)
+        try c.encode(maxDailyCredits, forKey: .maxDailyCredits)
+    }
+}
+
+/// What a creator has used of its daily quota.
+public struct UsageBody: Codable, Sendable, Hashable {
+    /// Credits captured since 00:00 UTC.
+    public var creditsSpentToday: Int
+    /// When the day's count starts again.
+    public var resetsAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case creditsSpentToday = "credits_spent_today"
+        case resetsAt = "resets_at"
+    }
+
+    public init(creditsSpentToday: Int, resetsAt: Date) {
+        self.creditsSpentToday = creditsSpentToday
+        self.resetsAt = resetsAt
     }
 }
 
@@ -86,20 +142,26 @@ public struct CreatorResource: Codable, Sendable, Hashable {
     public var name: String
     public var weight: Int
     public var credits: CreditAccountResource
+    /// The quotas in force (the creator's own, else the platform's defaults); null: no limit.
+    public var quotas: QuotasBody
+    /// Only in `GET /v1/me`.
+    public var usage: UsageBody?
     public var createdAt: Date
     public var apiKey: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, name, weight, credits
+        case id, name, weight, credits, quotas, usage
         case createdAt = "created_at"
         case apiKey = "api_key"
     }
 
-    public init(_ creator: Creator, apiKey: String? = nil) {
+    public init(_ creator: Creator, defaults: Quotas, usage: UsageBody? = nil, apiKey: String? = nil) {
         id = creator.id.rawValue
         name = creator.name
         weight = creator.weight
         credits = CreditAccountResource(creator.account)
+        quotas = QuotasBody(defaults.overridden(by: creator.quotas))
+        self.usage = usage
         createdAt = creator.createdAt
         self.apiKey = apiKey
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AtelierAPI
+import AtelierCore
 import AtelierBlobs
 import AtelierStore
 import Foundation
@@ -26,6 +27,12 @@ struct ServeCommand: AsyncParsableCommand {
     var storage: String?
     @Option(help: "Rate limits, e.g. \"read=100/200,submit=50/100,write=20/40,worker=500/1000,auth-failures=1/10\" (rate per second/burst; off for none); default: ATELIER_RATE_LIMITS, else those.")
     var rateLimits: String?
+    @Option(help: "Default quota: jobs a creator may have waiting to start (default: ATELIER_MAX_QUEUED_JOBS, else none).")
+    var maxQueuedJobs: Int?
+    @Option(help: "Default quota: jobs a creator may have running at once (default: ATELIER_MAX_RUNNING_JOBS, else none).")
+    var maxRunningJobs: Int?
+    @Option(help: "Default quota: credits a creator may spend per UTC day (default: ATELIER_MAX_DAILY_CREDITS, else none).")
+    var maxDailyCredits: Int?
 
     func validate() throws {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
@@ -63,6 +70,17 @@ struct ServeCommand: AsyncParsableCommand {
         )
         if let origin = environment["ATELIER_LEDGER_ORIGIN"], !origin.isEmpty { configuration.ledgerOrigin = origin }
         configuration.ledgerKey = environment["ATELIER_LEDGER_KEY"].flatMap { $0.isEmpty ? nil : $0 }
+        func quota(_ flag: Int?, _ variable: String) throws -> Int? {
+            if let flag { return flag }
+            guard let text = environment[variable], !text.isEmpty else { return nil }
+            guard let value = Int(text) else { throw ValidationError("\(variable) must be a whole number") }
+            return value
+        }
+        configuration.quotas = Quotas(
+            maxQueuedJobs: try quota(maxQueuedJobs, "ATELIER_MAX_QUEUED_JOBS"),
+            maxRunningJobs: try quota(maxRunningJobs, "ATELIER_MAX_RUNNING_JOBS"),
+            maxDailyCredits: try quota(maxDailyCredits, "ATELIER_MAX_DAILY_CREDITS"))
+        do { try Quotas.validate(configuration.quotas) } catch { throw ValidationError("default quota \(error)") }
         if let spec = rateLimits ?? environment["ATELIER_RATE_LIMITS"].flatMap({ $0.isEmpty ? nil : $0 }) {
             do { configuration.rateLimits = try RateLimits(spec: spec) } catch { throw ValidationError("ATELIER_RATE_LIMITS: \(error)") }
         }

@@ -107,7 +107,7 @@ import Testing
     @Test(arguments: StoreEngine.all)
     func twoSequencersAtOnceNeverForkTheLog(engine: StoreEngine) async throws {
         let h = try await StoreHarness(engine)
-        let other = try await engine.open(h.directory)
+        let other = try await engine.open(h.directory, .unlimited)
         let creator = try await h.makeCreator("bob")
         let start = h.clock.now
         try await withThrowingTaskGroup(of: Void.self) { group in

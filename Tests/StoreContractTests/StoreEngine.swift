@@ -8,17 +8,17 @@ import Testing
 /// (a restart). The whole suite runs unchanged on every engine in `StoreEngine.all`.
 struct StoreEngine: Sendable, CustomTestStringConvertible {
     var name: String
-    var open: @Sendable (_ directory: URL) async throws -> any JobStore
+    var open: @Sendable (_ directory: URL, _ quotas: Quotas) async throws -> any JobStore
 
     var testDescription: String { name }
 
-    static let sqlite = StoreEngine(name: "sqlite") { directory in
-        try SQLiteJobStore(path: directory.appendingPathComponent("atelier.sqlite").path)
+    static let sqlite = StoreEngine(name: "sqlite") { directory, quotas in
+        try SQLiteJobStore(path: directory.appendingPathComponent("atelier.sqlite").path, defaultQuotas: quotas)
     }
 
     /// A database of its own on the test process's throw-away PostgreSQL server, named after
     /// the harness directory so that a restart opens the same one.
-    static let postgres = StoreEngine(name: "postgres") { directory in
+    static let postgres = StoreEngine(name: "postgres") { directory, quotas in
         let server = try await ThrowawayPostgres.shared()
         let name = "t_" + directory.lastPathComponent.filter { $0.isLetter || $0.isNumber }.lowercased()
         let marker = directory.appendingPathComponent("postgres-database")
@@ -26,7 +26,7 @@ struct StoreEngine: Sendable, CustomTestStringConvertible {
             _ = try await server.createDatabase(name)
             try Data(name.utf8).write(to: marker)
         }
-        return try await PostgresJobStore(url: server.url(database: name))
+        return try await PostgresJobStore(url: server.url(database: name), defaultQuotas: quotas)
     }
 
     static let all: [StoreEngine] = [.sqlite, .postgres]
@@ -40,17 +40,21 @@ struct StoreHarness {
     let clock = ManualWallClock()
     let ids: IDGenerator
 
-    init(_ engine: StoreEngine) async throws {
+    /// The quotas of creators without their own.
+    let quotas: Quotas
+
+    init(_ engine: StoreEngine, quotas: Quotas = .unlimited) async throws {
         self.engine = engine
+        self.quotas = quotas
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-store-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        store = try await engine.open(directory)
+        store = try await engine.open(directory, quotas)
         ids = IDGenerator(clock: clock, random: SplitMix64(seed: 42))
     }
 
     /// Opens the same database again, as a restarted server would.
     mutating func restart() async throws {
-        store = try await engine.open(directory)
+        store = try await engine.open(directory, quotas)
     }
 
     /// A creator with `credits` to spend (plenty unless a test is about credits).

@@ -3,6 +3,7 @@ public import AtelierWire
 public import Hummingbird
 import Foundation
 import NIOCore
+import AtelierStore
 
 /// A problem the API answers with: an RFC 9457 document and its HTTP status.
 public struct APIProblem: Error, HTTPResponseError, Sendable {
@@ -66,6 +67,36 @@ public struct APIProblem: Error, HTTPResponseError, Sendable {
         } catch {
             throw .validation(error)
         }
+    }
+
+    /// A quota refused the submission: 402 for the daily credit quota (it frees at 00:00 UTC,
+    /// said by `resets_at` and `Retry-After`), 429 for the others (they free as the creator's
+    /// own jobs start or end).
+    static func quotaExceeded(_ hit: QuotaHit?, now: Date) -> APIProblem {
+        let name = hit?.name ?? "quota"
+        let limit = hit?.limit ?? 0
+        var detail: String
+        var status = HTTPResponse.Status.tooManyRequests
+        var headers: HTTPFields = [:]
+        switch name {
+        case Quotas.Name.maxDailyCredits:
+            status = HTTPResponse.Status(code: 402, reasonPhrase: "Payment Required")
+            detail = "your quota is \(limit) credits a day (spent and held by unfinished jobs), and this job would pass it"
+        case Quotas.Name.maxQueuedJobs:
+            detail = "your quota is \(limit) jobs waiting to start; submit again when some have started, or cancel some"
+        default:
+            detail = "your quota \(name) of \(limit) does not allow this job"
+        }
+        if let resetsAt = hit?.resetsAt {
+            let seconds = max(1, Int(resetsAt.timeIntervalSince(now).rounded(.up)))
+            headers[.retryAfter] = String(seconds)
+            detail += "; it resets at \(WireCoding.formatTimestamp(resetsAt)) (in \(seconds) s)"
+        }
+        var problem = APIProblem(status, slug: "quota-exceeded", title: "Quota reached", detail: detail, headers: headers)
+        problem.problem.quota = name
+        problem.problem.limit = limit
+        problem.problem.resetsAt = hit?.resetsAt.map(WireCoding.formatTimestamp)
+        return problem
     }
 
     static func conflict(slug: String, title: String, detail: String, jobID: String? = nil) -> APIProblem {

@@ -59,6 +59,16 @@ public final class ObservedJobStore: JobStore {
         try await base.creditTransactions(query)
     }
 
+    public func creditsCaptured(by creator: CreatorID, since start: Date) async throws -> Int {
+        try await base.creditsCaptured(by: creator, since: start)
+    }
+
+    public var defaultQuotas: Quotas { base.defaultQuotas }
+
+    public func setQuotas(_ quotas: Quotas, of creator: CreatorID) async throws -> Creator {
+        try await base.setQuotas(quotas, of: creator)
+    }
+
     public func enqueue(_ jobs: [NewJob], now: Date) async throws -> [EnqueueOutcome] {
         try await base.enqueue(jobs, now: now)
     }

@@ -12,21 +12,39 @@ extension RouteTable {
             let body = try await services.json.decode(CreateCreatorBody.self, from: request)
             let weight = body.weight ?? 1
             let credits = body.credits ?? 0
+            let quotas = body.quotas?.quotas ?? .unlimited
             try APIProblem.checking { () throws(ValidationError) in
                 try Creator.validate(name: body.name, weight: weight, credits: credits)
+                try Quotas.validate(quotas)
             }
             let creator = Creator(id: services.ids.creatorID(), name: body.name, weight: weight, credits: credits,
-                                  createdAt: services.clock.now)
+                                  quotas: quotas, createdAt: services.clock.now)
             let key = APIKey.generate(prefix: "creator")
             try await Self.insert(name: body.name) {
                 try await services.store.createCreator(creator, keyHash: APIKey.hash(key))
             }
-            return try services.json.response(CreatorResource(creator, apiKey: key), status: .created)
+            return try services.json.response(CreatorResource(creator, defaults: services.store.defaultQuotas, apiKey: key),
+                                              status: .created)
         }
         add(.get, "/v1/admin/creators") { request, _ in
             _ = try await services.auth.require(request, .admin)
             let creators = try await services.store.creators()
-            return try services.json.response(ListBody(data: creators.map { CreatorResource($0) }))
+            let defaults = services.store.defaultQuotas
+            return try services.json.response(ListBody(data: creators.map { CreatorResource($0, defaults: defaults) }))
+        }
+        add(.put, "/v1/admin/creators/{id}/quotas") { request, context in
+            _ = try await services.auth.require(request, .admin)
+            guard let id = context.parameters.get("id").flatMap(CreatorID.init(rawValue:)) else {
+                throw APIProblem.notFound("the creator")
+            }
+            let quotas = try await services.json.decode(QuotasBody.self, from: request).quotas
+            try APIProblem.checking { () throws(ValidationError) in try Quotas.validate(quotas) }
+            do {
+                let creator = try await services.store.setQuotas(quotas, of: id)
+                return try services.json.response(CreatorResource(creator, defaults: services.store.defaultQuotas))
+            } catch let error as StoreError where error.code == .unknownCreator {
+                throw APIProblem.notFound("the creator")
+            }
         }
         add(.post, "/v1/admin/workers") { request, _ in
             _ = try await services.auth.require(request, .admin)

@@ -28,7 +28,7 @@ extension RouteTable {
                 throw APIProblem.validation([FieldError(field: "amount", message: error.message)])
             }
             guard let creator = try await services.store.creator(id: creatorID) else { throw APIProblem.notFound("the creator") }
-            return try services.json.response(CreatorResource(creator))
+            return try services.json.response(CreatorResource(creator, defaults: services.store.defaultQuotas))
         }
         add(.get, "/v1/admin/creators/{id}/transactions") { request, context in
             _ = try await services.auth.require(request, .admin)

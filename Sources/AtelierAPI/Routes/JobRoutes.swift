@@ -53,6 +53,8 @@ extension RouteTable {
                                  jobID: error.jobID?.rawValue)
             } catch let error as StoreError where error.code == .insufficientCredits {
                 throw APIProblem.insufficientCredits(available: error.credits?.available ?? 0, cost: newJob.cost)
+            } catch let error as StoreError where error.code == .quotaExceeded {
+                throw APIProblem.quotaExceeded(error.quota, now: services.clock.now)
             }
             let resource = try await services.resource(for: outcome.job, request: request)
             var headers: HTTPFields = [.location: "/v1/jobs/\(outcome.job.id.rawValue)"]

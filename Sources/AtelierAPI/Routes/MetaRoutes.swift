@@ -1,4 +1,5 @@
 import AtelierCore
+import AtelierStore
 import AtelierWire
 import Foundation
 import Hummingbird
@@ -27,7 +28,10 @@ extension RouteTable {
                 throw APIProblem.forbidden("only creators have a profile")
             }
             guard let creator = try await services.store.creator(id: id) else { throw APIProblem.notFound("the creator") }
-            return try services.json.response(CreatorResource(creator))
+            let day = QuotaRules.day(of: services.clock.now)
+            let spent = try await services.store.creditsCaptured(by: id, since: day.start)
+            return try services.json.response(CreatorResource(
+                creator, defaults: services.store.defaultQuotas, usage: UsageBody(creditsSpentToday: spent, resetsAt: day.next)))
         }
     }
 }

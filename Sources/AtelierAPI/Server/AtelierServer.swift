@@ -43,10 +43,10 @@ public final class AtelierServer: Sendable {
         let engine: any JobStore
         do {
             if let url = configuration.databaseURL {
-                engine = try await PostgresJobStore(url: url, logger: logger)
+                engine = try await PostgresJobStore(url: url, logger: logger, defaultQuotas: configuration.quotas)
             } else {
                 engine = try SQLiteJobStore(path: root.appendingPathComponent("atelier.sqlite").path,
-                                            durability: configuration.durability)
+                                            durability: configuration.durability, defaultQuotas: configuration.quotas)
             }
         } catch {
             await blobs.shutdown()

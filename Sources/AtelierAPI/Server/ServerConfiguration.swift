@@ -1,3 +1,4 @@
+public import AtelierCore
 public import AtelierBlobs
 public import AtelierStore
 public import Foundation
@@ -45,6 +46,9 @@ public struct ServerConfiguration: Sendable {
     public var jsonBodyLimit: Int
     /// Largest artifact a remote worker may upload.
     public var uploadLimit: Int
+    /// The quotas of creators without their own (`--max-queued-jobs`, `--max-running-jobs`,
+    /// `--max-daily-credits`); none by default.
+    public var quotas: Quotas = .unlimited
     /// Per-key and per-address rate limits (`--rate-limits`, `ATELIER_RATE_LIMITS`).
     public var rateLimits: RateLimits = .defaults
     /// Where in-process workers keep a film's clips while they make it.

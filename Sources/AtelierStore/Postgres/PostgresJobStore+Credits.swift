@@ -166,3 +166,61 @@ private struct PostStatement: PostgresPreparedQuery {
         """
     }
 }
+
+/// Quotas on PostgreSQL (see `QuotaRules`).
+extension PostgresJobStore {
+    /// Checks the quotas of `creators` with what this transaction queued counted in. Called
+    /// after the reservation has locked their accounts.
+    static func checkQuotas(_ connection: PostgresConnection, of creators: Set<CreatorID>, defaults: Quotas, now: Date,
+                            logger: Logger) async throws {
+        let ids = creators.map(\.rawValue).sorted()
+        let rows = try await connection.query("""
+            SELECT id, reserved, max_queued, max_daily_credits FROM creators WHERE id = ANY(\(ids)) ORDER BY id
+            """, logger: logger).collect()
+        for row in rows {
+            let columns = PostgresColumns(row)
+            guard let creator = columns.text(0).flatMap(CreatorID.init(rawValue:)) else { continue }
+            let quotas = defaults.overridden(by: Quotas(maxQueuedJobs: columns.integer(2).map { Int($0) },
+                                                        maxDailyCredits: columns.integer(3).map { Int($0) }))
+            var waiting: Int?
+            if quotas.maxQueuedJobs != nil {
+                waiting = try await connection.query("""
+                    SELECT count(*) FROM jobs
+                    WHERE creator_id = \(creator.rawValue) AND state IN ('queued', 'waiting') AND parent_id IS NULL
+                    """, logger: logger).collect().first.flatMap { PostgresColumns($0).integer(0) }.map { Int($0) }
+            }
+            var daily: Int?
+            if quotas.maxDailyCredits != nil {
+                let captured = try await Self.captured(connection, by: creator, since: QuotaRules.day(of: now).start, logger: logger)
+                daily = captured + Int(columns.integer(1) ?? 0)
+            }
+            try QuotaRules.check(creator, quotas: quotas, waiting: waiting, dailySpend: daily, now: now)
+        }
+    }
+
+    static func captured(_ connection: PostgresConnection, by creator: CreatorID, since start: Date,
+                         logger: Logger) async throws -> Int {
+        let rows = try await connection.query("""
+            SELECT COALESCE(SUM(amount), 0)::bigint FROM credit_transactions
+            WHERE creator_id = \(creator.rawValue) AND kind = 'capture' AND created_at >= \(StoredRows.micros(start))
+            """, logger: logger).collect()
+        return Int(rows.first.flatMap { PostgresColumns($0).integer(0) } ?? 0)
+    }
+
+    public func creditsCaptured(by creator: CreatorID, since start: Date) async throws -> Int {
+        let logger = self.logger
+        return try await connection { connection in try await Self.captured(connection, by: creator, since: start, logger: logger) }
+    }
+
+    public func setQuotas(_ quotas: Quotas, of creator: CreatorID) async throws -> Creator {
+        let rows = try await query("""
+            UPDATE creators SET max_queued = \(quotas.maxQueuedJobs.map { Int64($0) }),
+                max_running = \(quotas.maxRunningJobs.map { Int64($0) }),
+                max_daily_credits = \(quotas.maxDailyCredits.map { Int64($0) })
+            WHERE id = \(creator.rawValue)
+            RETURNING \(unescaped: StoredRows.creatorColumns)
+            """)
+        guard let row = rows.first else { throw StoreError(.unknownCreator, "no creator has id \(creator)") }
+        return StoredRows.creator(PostgresColumns(row))
+    }
+}

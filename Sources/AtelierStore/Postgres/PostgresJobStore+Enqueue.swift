@@ -8,6 +8,7 @@ extension PostgresJobStore {
         guard !jobs.isEmpty else { return [] }
         for job in jobs { try StoreArguments.check(job) }
         let logger = self.logger
+        let quotas = defaultQuotas
         let outcomes: [EnqueueOutcome]
         // A batch with nothing to look up first (no idempotency key, no parent) is written
         // blind (the insert, then the reservation that may refuse it); the others read, then
@@ -16,18 +17,20 @@ extension PostgresJobStore {
         do {
             if plain {
                 let micros = StoredRows.micros(now)
-                try await transaction { connection in try await Self.insert(connection, jobs, now: micros, logger: logger) }
+                try await transaction { connection in
+                    try await Self.insert(connection, jobs, now: micros, quotas: quotas, logger: logger)
+                }
                 outcomes = jobs.map { .created(Job(queued: $0, at: StoredRows.date(micros))) }
             } else {
                 outcomes = try await transaction { connection in
-                    try await Self.enqueue(connection, jobs, now: now, logger: logger)
+                    try await Self.enqueue(connection, jobs, now: now, quotas: quotas, logger: logger)
                 }
             }
         } catch where !plain && Self.isUniqueViolation(error) {
             // Another transaction committed the same idempotency key while this one ran; now
             // that it is visible, the second run answers with the existing job (or the conflict).
             outcomes = try await transaction { connection in
-                try await Self.enqueue(connection, jobs, now: now, logger: logger)
+                try await Self.enqueue(connection, jobs, now: now, quotas: quotas, logger: logger)
             }
         } catch where Self.isForeignKeyViolation(error) {
             // The plain path lets the foreign key find an unknown creator; say which one.
@@ -58,7 +61,7 @@ extension PostgresJobStore {
     }
 
     /// Looks up what must be read first (parents, idempotency keys), then inserts what is new.
-    private static func enqueue(_ connection: PostgresConnection, _ jobs: [NewJob], now: Date,
+    private static func enqueue(_ connection: PostgresConnection, _ jobs: [NewJob], now: Date, quotas: Quotas,
                                 logger: Logger) async throws -> [EnqueueOutcome] {
         let nowMicros = StoredRows.micros(now)
         var outcomes: [EnqueueOutcome] = []
@@ -114,14 +117,15 @@ extension PostgresJobStore {
             inserted.append(new)
             outcomes.append(.created(Job(queued: new, at: StoredRows.date(nowMicros))))
         }
-        try await insert(connection, inserted, now: nowMicros, logger: logger)
+        try await insert(connection, inserted, now: nowMicros, quotas: quotas, logger: logger)
         return outcomes
     }
 
     /// Inserts the jobs and records them as ready in their creators' fair queues, in one
     /// statement (each column travels as one binary array), then reserves their credits: the
     /// account rows are locked last, like in every other transaction.
-    private static func insert(_ connection: PostgresConnection, _ jobs: [NewJob], now: Int64, logger: Logger) async throws {
+    private static func insert(_ connection: PostgresConnection, _ jobs: [NewJob], now: Int64, quotas: Quotas,
+                               logger: Logger) async throws {
         guard !jobs.isEmpty else { return }
         // Queues in order of first arrival: that order breaks ties between creators that
         // become ready together.
@@ -130,6 +134,9 @@ extension PostgresJobStore {
             jobs.lazy.filter { !$0.waitsForChildren }.map { QueueKey(pool: $0.pool, creator: $0.creatorID) })
         _ = try await connection.rows(EnqueueStatement(jobs: jobs, now: now, arrivals: arrivals), logger: logger)
         try await reserve(connection, for: jobs, now: now, logger: logger)
+        // After the reservation: it locked the accounts, so the counts include every earlier
+        // submission of these creators (and this batch).
+        try await checkQuotas(connection, of: Set(jobs.map(\.creatorID)), defaults: quotas, now: StoredRows.date(now), logger: logger)
     }
 }
 

@@ -9,11 +9,16 @@ extension PostgresJobStore {
     public func leaseJobs(_ request: LeaseRequest, now: Date) async throws -> [Lease] {
         guard request.limit > 0, !request.models.isEmpty else { return [] }
         let logger = self.logger
+        let maxRunning = defaultQuotas.maxRunningJobs
         // One job, the idle worker's request, is one statement and one round trip.
         let batch = if request.limit == 1 {
-            try await statement { connection in try await Self.leaseOne(connection, request, now: now, logger: logger) }
+            try await statement { connection in
+                try await Self.leaseOne(connection, request, now: now, maxRunning: maxRunning, logger: logger)
+            }
         } else {
-            try await transaction { connection in try await Self.lease(connection, request, now: now, logger: logger) }
+            try await transaction { connection in
+                try await Self.lease(connection, request, now: now, maxRunning: maxRunning, logger: logger)
+            }
         }
         if batch.heldByAnother { ringSoon(request.pool) }
         return batch.leases
@@ -41,17 +46,19 @@ extension PostgresJobStore {
     }
 
     /// Plans and records one lease batch, in dispatch order.
-    static func lease(_ connection: PostgresConnection, _ request: LeaseRequest, now: Date,
+    static func lease(_ connection: PostgresConnection, _ request: LeaseRequest, now: Date, maxRunning: Int?,
                       logger: Logger) async throws -> LeaseBatch {
-        if request.limit == 1 { return try await leaseOne(connection, request, now: now, logger: logger) }
+        if request.limit == 1 { return try await leaseOne(connection, request, now: now, maxRunning: maxRunning, logger: logger) }
         let models = request.models.map(\.rawValue).sorted()
         var planner = PostgresLeasePlanner(
-            connection: connection, logger: logger, pool: request.pool, models: models, limit: request.limit)
+            connection: connection, logger: logger, pool: request.pool, models: models, limit: request.limit,
+            defaultMaxRunning: maxRunning)
         let plan = try await planner.plan()
         guard !plan.jobs.isEmpty else {
             // Nothing planned: was there work that other dispatchers held?
             let rows = try await connection.query(
-                "SELECT \(workWaitingIn: request.pool.rawValue, models: models)", logger: logger).collect()
+                "SELECT \(workWaitingIn: request.pool.rawValue, models: models, maxRunning: maxRunning.map { Int64($0) })",
+                logger: logger).collect()
             return LeaseBatch(leases: [], heldByAnother: rows.first.map { PostgresColumns($0).integer(0) == 1 } ?? false)
         }
         let ids = plan.jobs.map(\.jobID)
@@ -82,10 +89,12 @@ extension PostgresJobStore {
         try Self.checkCompletions(completions)
         let canLease = next.limit > 0 && !next.models.isEmpty
         let logger = self.logger
+        let maxRunning = defaultQuotas.maxRunningJobs
         let (outcomes, batch, ready) = try await transaction { connection in
             let (outcomes, ready, settle) = completions.isEmpty
                 ? ([], [], { _ in }) : try await Self.complete(connection, completions, now: now, logger: logger)
-            let batch = canLease ? try await Self.lease(connection, next, now: now, logger: logger) : LeaseBatch(leases: [])
+            let batch = canLease
+                ? try await Self.lease(connection, next, now: now, maxRunning: maxRunning, logger: logger) : LeaseBatch(leases: [])
             try await settle(connection)
             return (outcomes, batch, ready)
         }
@@ -100,12 +109,12 @@ extension PostgresJobStore {
     /// with a limit of one — the waiting creator with the smallest (pass, activation) that has a
     /// job for these models, skipping creators another dispatcher holds, its highest-priority
     /// oldest job, and `FairShare.charge` added to its pass.
-    static func leaseOne(_ connection: PostgresConnection, _ request: LeaseRequest, now: Date,
+    static func leaseOne(_ connection: PostgresConnection, _ request: LeaseRequest, now: Date, maxRunning: Int?,
                          logger: Logger) async throws -> LeaseBatch {
         let statement = LeaseOneStatement(
             pool: request.pool.rawValue, models: request.models.map(\.rawValue).sorted(), worker: request.worker.rawValue,
             now: StoredRows.micros(now), expiry: StoredRows.micros(now.addingTimeInterval(request.leaseDuration)),
-            scale: FairShare.scale)
+            scale: FairShare.scale, maxRunning: maxRunning.map { Int64($0) })
         let rows = try await connection.rows(statement, logger: logger)
         guard let row = rows.first else { return LeaseBatch(leases: []) }
         let columns = PostgresColumns(row)
@@ -133,8 +142,9 @@ private struct LeaseOneStatement: PostgresPreparedQuery {
     var now: Int64
     var expiry: Int64
     var scale: Int64
+    var maxRunning: Int64?
 
-    static let example = LeaseOneStatement(pool: "", models: [], worker: "", now: 0, expiry: 0, scale: 1)
+    static let example = LeaseOneStatement(pool: "", models: [], worker: "", now: 0, expiry: 0, scale: 1, maxRunning: nil)
 
     var query: PostgresQuery {
         """
@@ -148,7 +158,7 @@ private struct LeaseOneStatement: PostgresPreparedQuery {
                 ORDER BY j.priority DESC, j.id
                 LIMIT 1
             ) h
-            WHERE q.pool = \(pool)::text AND q.ready > 0
+            WHERE q.pool = \(pool)::text AND q.ready > 0 AND \(underRunningCap: "q", "cr", maxRunning)
             ORDER BY q.pass, q.activation
             LIMIT 1
             FOR UPDATE OF q SKIP LOCKED
@@ -166,7 +176,7 @@ private struct LeaseOneStatement: PostgresPreparedQuery {
             RETURNING 1
         )
         SELECT l.*, (SELECT count(*) FROM head),
-            CASE WHEN EXISTS (SELECT 1 FROM head) THEN false ELSE \(workWaitingIn: pool, models: models) END
+            CASE WHEN EXISTS (SELECT 1 FROM head) THEN false ELSE \(workWaitingIn: pool, models: models, maxRunning: maxRunning) END
         FROM (SELECT 1) AS one LEFT JOIN leased l ON true
         """
     }
@@ -210,17 +220,29 @@ private struct LeaseStatement: PostgresPreparedQuery {
 }
 
 extension PostgresQuery.StringInterpolation {
+    /// The creator of fair-queue row `queue` (with its creators row `creator`) runs fewer jobs
+    /// than its running cap (its own, else `maxRunning`; none when both are NULL).
+    mutating func appendInterpolation(underRunningCap queue: StaticString, _ creator: StaticString, _ maxRunning: Int64?) {
+        appendLiteral("(COALESCE(\(creator).max_running, ")
+        appendInterpolation(maxRunning)
+        appendLiteral("::bigint) IS NULL OR (SELECT count(*) FROM jobs r WHERE r.creator_id = \(queue).creator_id AND r.state = 'running') < COALESCE(\(creator).max_running, ")
+        appendInterpolation(maxRunning)
+        appendLiteral("::bigint))")
+    }
+
     /// `EXISTS (…)`: a creator waits in `pool` with a queued job for one of `models` — what a
     /// lease would choose from, read without taking or skipping any lock. When a lease that
     /// skips locked creators finds nothing but this is true, other dispatchers held the work.
-    mutating func appendInterpolation(workWaitingIn pool: String, models: [String]) {
+    mutating func appendInterpolation(workWaitingIn pool: String, models: [String], maxRunning: Int64?) {
         appendLiteral("""
-            EXISTS (SELECT 1 FROM fair_queues wq
+            EXISTS (SELECT 1 FROM fair_queues wq JOIN creators wc ON wc.id = wq.creator_id
                     WHERE wq.pool =
             """)
         appendInterpolation(pool)
+        appendLiteral("::text AND wq.ready > 0 AND ")
+        appendInterpolation(underRunningCap: "wq", "wc", maxRunning)
         appendLiteral("""
-            ::text AND wq.ready > 0 AND EXISTS (
+             AND EXISTS (
                         SELECT 1 FROM jobs wj
                         WHERE wj.pool = wq.pool AND wj.creator_id = wq.creator_id AND wj.state = 'queued'
                           AND wj.model = ANY(

@@ -16,12 +16,14 @@ public final class PostgresJobStore: JobStore {
     let connector: PostgresConnector
     let logger: Logger
     public let workSignal = WorkSignal()
+    public let defaultQuotas: Quotas
     let notifier: PostgresWorkNotifier
 
     /// Connects to the database at `url` (`postgres://user[:password]@host[:port]/database`),
     /// runs the connection pool in the background, brings the schema up to date and starts
     /// listening for work announced by other nodes.
-    public init(url: String, logger: Logger = Logger(label: "atelier.postgres")) async throws {
+    public init(url: String, logger: Logger = Logger(label: "atelier.postgres"), defaultQuotas: Quotas = .unlimited) async throws {
+        self.defaultQuotas = defaultQuotas
         let parsed = try PostgresURL(url)
         connector = PostgresConnector(url: parsed, logger: logger)
         self.logger = logger
@@ -167,9 +169,10 @@ public final class PostgresJobStore: JobStore {
     public func createCreator(_ creator: Creator, keyHash: String?) async throws {
         try await insertUnique(kind: "creator", name: creator.name) { connection in
             try await connection.query("""
-                INSERT INTO creators (id, name, weight, credits, created_at)
+                INSERT INTO creators (id, name, weight, credits, created_at, max_queued, max_running, max_daily_credits)
                 VALUES (\(creator.id.rawValue), \(creator.name), \(Int64(creator.weight)), \(Int64(creator.credits)),
-                        \(StoredRows.micros(creator.createdAt)))
+                        \(StoredRows.micros(creator.createdAt)), \(creator.quotas.maxQueuedJobs.map { Int64($0) }),
+                        \(creator.quotas.maxRunningJobs.map { Int64($0) }), \(creator.quotas.maxDailyCredits.map { Int64($0) }))
                 """, logger: self.logger)
             if creator.credits > 0 {
                 try await connection.query("""

@@ -32,6 +32,9 @@ struct PostgresLeasePlanner {
         var headIndex = 0
         /// All of this creator's matching jobs are in `heads`.
         var headsComplete = false
+        /// How many more jobs the creator may run (its running cap less what runs); nil: no cap.
+        var headroom: Int?
+        var atCap: Bool { headroom.map { served >= $0 } ?? false }
 
         var key: (Int64, Int64) { (pass, activation) }
         var hasHead: Bool { headIndex < heads.count }
@@ -42,17 +45,21 @@ struct PostgresLeasePlanner {
     let pool: PoolName
     let models: [String]
     let limit: Int
+    /// The running cap of creators without one of their own (nil: none).
+    let defaultMaxRunning: Int?
 
     private var lines: [CreatorLine] = []
     private var boundary: (pass: Int64, activation: Int64)?
     private var hasUnread = true
 
-    init(connection: PostgresConnection, logger: Logger, pool: PoolName, models: [String], limit: Int) {
+    init(connection: PostgresConnection, logger: Logger, pool: PoolName, models: [String], limit: Int,
+         defaultMaxRunning: Int?) {
         self.connection = connection
         self.logger = logger
         self.pool = pool
         self.models = models
         self.limit = limit
+        self.defaultMaxRunning = defaultMaxRunning
     }
 
     /// The jobs to lease, in dispatch order, and each touched creator's new pass and count.
@@ -82,7 +89,10 @@ struct PostgresLeasePlanner {
     private mutating func nextLine() async throws -> Int? {
         while true {
             var best: Int?
-            for index in lines.indices where lines[index].ready > 0 && (lines[index].hasHead || !lines[index].headsComplete) {
+            // A creator at its running cap is passed over without being charged, so the others
+            // share the slots as if it were not waiting.
+            for index in lines.indices
+            where lines[index].ready > 0 && !lines[index].atCap && (lines[index].hasHead || !lines[index].headsComplete) {
                 if best == nil || lines[index].key < lines[best!].key { best = index }
             }
             if let best, boundary == nil || lines[best].key < (boundary!.pass, boundary!.activation) { return best }
@@ -97,7 +107,7 @@ struct PostgresLeasePlanner {
         let after = boundary ?? (pass: Int64.min, activation: Int64.min)
         let rows = try await connection.rows(CreatorPageStatement(
             pool: pool.rawValue, afterPass: after.pass, afterActivation: after.activation, page: Int64(page),
-            models: models, heads: Int64(heads)), logger: logger)
+            models: models, heads: Int64(heads), maxRunning: defaultMaxRunning.map { Int64($0) }), logger: logger)
         var pageLines: [CreatorLine] = []
         for row in rows {
             let columns = PostgresColumns(row)
@@ -105,7 +115,8 @@ struct PostgresLeasePlanner {
             if pageLines.last?.creator != creator {
                 pageLines.append(CreatorLine(
                     creator: creator, weight: Int(columns.integer(1) ?? 1), pass: columns.integer(2) ?? 0,
-                    activation: columns.integer(3) ?? 0, ready: Int(columns.integer(4) ?? 0)))
+                    activation: columns.integer(3) ?? 0, ready: Int(columns.integer(4) ?? 0),
+                    headroom: columns.integer(8).map { Int($0) }))
             }
             if let id = columns.text(5) {
                 pageLines[pageLines.count - 1].heads.append(
@@ -160,8 +171,10 @@ private struct CreatorPageStatement: PostgresPreparedQuery {
     var page: Int64
     var models: [String]
     var heads: Int64
+    var maxRunning: Int64?
 
-    static let example = CreatorPageStatement(pool: "", afterPass: 0, afterActivation: 0, page: 1, models: [], heads: 1)
+    static let example = CreatorPageStatement(pool: "", afterPass: 0, afterActivation: 0, page: 1, models: [], heads: 1,
+                                              maxRunning: nil)
 
     var query: PostgresQuery {
         """
@@ -174,7 +187,10 @@ private struct CreatorPageStatement: PostgresPreparedQuery {
             LIMIT \(page)::bigint
             FOR UPDATE OF q SKIP LOCKED
         )
-        SELECT c.creator_id, cr.weight, c.pass, c.activation, c.ready, h.id, h.cost, h.priority
+        SELECT c.creator_id, cr.weight, c.pass, c.activation, c.ready, h.id, h.cost, h.priority,
+            CASE WHEN COALESCE(cr.max_running, \(maxRunning)::bigint) IS NULL THEN NULL
+                 ELSE COALESCE(cr.max_running, \(maxRunning)::bigint) - (SELECT count(*) FROM jobs r
+                      WHERE r.creator_id = c.creator_id AND r.state = 'running') END
         FROM c JOIN creators cr ON cr.id = c.creator_id
         LEFT JOIN LATERAL (
             SELECT j.id, j.cost, j.priority FROM jobs j

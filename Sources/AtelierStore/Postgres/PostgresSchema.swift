@@ -183,6 +183,14 @@ enum PostgresSchema {
                 SELECT id, 'grant', credits, 'atelier', 'balance before the credit log', created_at
                 FROM creators WHERE credits > 0
             """),
+        Migration(version: 6, name: "quotas", sql: """
+            ALTER TABLE creators ADD COLUMN max_queued BIGINT;
+            ALTER TABLE creators ADD COLUMN max_running BIGINT;
+            ALTER TABLE creators ADD COLUMN max_daily_credits BIGINT;
+            CREATE INDEX jobs_waiting_by_creator ON jobs (creator_id) WHERE state IN ('queued', 'waiting') AND parent_id IS NULL;
+            CREATE INDEX jobs_running_by_creator ON jobs (creator_id) WHERE state = 'running';
+            CREATE INDEX credit_captures_by_day ON credit_transactions (creator_id, created_at) WHERE kind = 'capture'
+            """),
     ]
 
     /// Applies the migrations the database has not seen, in one transaction under an advisory

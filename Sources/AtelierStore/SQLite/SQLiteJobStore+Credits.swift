@@ -119,3 +119,55 @@ extension SQLiteJobStore {
         return CreditTransactionPage(lines: lines, limit: limit)
     }
 }
+
+/// Quotas on SQLite (see `QuotaRules`).
+extension SQLiteJobStore {
+    /// Checks the quotas of `creators` with what this transaction queued counted in.
+    static func checkQuotas(_ db: Database, of creators: Set<CreatorID>, defaults: Quotas, now: Date) throws {
+        for creator in creators.sorted() {
+            guard let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT reserved, max_queued, max_daily_credits FROM creators WHERE id = ?"),
+                arguments: [creator.rawValue]) else { continue }
+            let quotas = defaults.overridden(by: Quotas(maxQueuedJobs: row[1], maxDailyCredits: row[2]))
+            var waiting: Int?
+            if quotas.maxQueuedJobs != nil {
+                waiting = try Int.fetchOne(
+                    db.cachedStatement(sql: """
+                        SELECT count(*) FROM jobs INDEXED BY jobs_waiting_by_creator
+                        WHERE creator_id = ? AND state IN ('queued', 'waiting') AND parent_id IS NULL
+                        """),
+                    arguments: [creator.rawValue])
+            }
+            var daily: Int?
+            if quotas.maxDailyCredits != nil {
+                daily = try captured(db, by: creator, since: QuotaRules.day(of: now).start) + (row[0] as Int)
+            }
+            try QuotaRules.check(creator, quotas: quotas, waiting: waiting, dailySpend: daily, now: now)
+        }
+    }
+
+    static func captured(_ db: Database, by creator: CreatorID, since start: Date) throws -> Int {
+        try Int.fetchOne(
+            db.cachedStatement(sql: """
+                SELECT COALESCE(SUM(amount), 0) FROM credit_transactions INDEXED BY credit_captures_by_day
+                WHERE creator_id = ? AND kind = 'capture' AND created_at >= ?
+                """),
+            arguments: [creator.rawValue, StoredRows.micros(start)]) ?? 0
+    }
+
+    public func creditsCaptured(by creator: CreatorID, since start: Date) async throws -> Int {
+        try readNow { db in try Self.captured(db, by: creator, since: start) }
+    }
+
+    public func setQuotas(_ quotas: Quotas, of creator: CreatorID) async throws -> Creator {
+        try await database.write { db in
+            try db.cachedStatement(sql: """
+                UPDATE creators SET max_queued = ?, max_running = ?, max_daily_credits = ? WHERE id = ?
+                """).execute(arguments: [quotas.maxQueuedJobs, quotas.maxRunningJobs, quotas.maxDailyCredits, creator.rawValue])
+            guard let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(StoredRows.creatorColumns) FROM creators WHERE id = ?"),
+                arguments: [creator.rawValue]) else { throw StoreError(.unknownCreator, "no creator has id \(creator)") }
+            return StoredRows.creator(row)
+        }
+    }
+}

@@ -6,7 +6,8 @@ extension SQLiteJobStore {
     public func enqueue(_ jobs: [NewJob], now: Date) async throws -> [EnqueueOutcome] {
         guard !jobs.isEmpty else { return [] }
         for job in jobs { try StoreArguments.check(job) }
-        let outcomes = try await database.write { db in try Self.enqueue(db, jobs, now: now) }
+        let quotas = defaultQuotas
+        let outcomes = try await database.write { db in try Self.enqueue(db, jobs, now: now, quotas: quotas) }
         let pools = Set(outcomes.compactMap { outcome -> PoolName? in
             if case .created(let job) = outcome { return job.pool }
             return nil
@@ -15,7 +16,7 @@ extension SQLiteJobStore {
         return outcomes
     }
 
-    private static func enqueue(_ db: Database, _ jobs: [NewJob], now: Date) throws -> [EnqueueOutcome] {
+    private static func enqueue(_ db: Database, _ jobs: [NewJob], now: Date, quotas: Quotas) throws -> [EnqueueOutcome] {
         let nowMicros = StoredRows.micros(now)
         var outcomes: [EnqueueOutcome] = []
         outcomes.reserveCapacity(jobs.count)
@@ -135,6 +136,7 @@ extension SQLiteJobStore {
         for queue in readyOrder {
             try SQLiteFairQueue.markReady(db, pool: queue.pool, creator: queue.creator, count: readyCounts[queue]!)
         }
+        try checkQuotas(db, of: Set(inserted.map(\.creatorID)), defaults: quotas, now: now)
         return outcomes
     }
 

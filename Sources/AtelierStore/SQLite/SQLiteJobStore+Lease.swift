@@ -12,7 +12,8 @@ extension SQLiteJobStore {
     public func leaseJobs(_ request: LeaseRequest, now: Date) async throws -> [Lease] {
         guard request.limit > 0, !request.models.isEmpty else { return [] }
         let returnsRows = request.limit <= Self.directLeaseLimit
-        let leased = try await database.write { db in try Self.lease(db, request, returnsRows: returnsRows, now: now) }
+        let maxRunning = defaultQuotas.maxRunningJobs
+        let leased = try await database.write { db in try Self.lease(db, request, returnsRows: returnsRows, now: now, defaultMaxRunning: maxRunning) }
         return try await leases(from: leased, returnsRows: returnsRows)
     }
 
@@ -36,9 +37,10 @@ extension SQLiteJobStore {
     }
 
     /// Plans and records one lease batch, in dispatch order.
-    private static func lease(_ db: Database, _ request: LeaseRequest, returnsRows: Bool, now: Date) throws -> [Leased] {
+    private static func lease(_ db: Database, _ request: LeaseRequest, returnsRows: Bool, now: Date,
+                              defaultMaxRunning: Int?) throws -> [Leased] {
         var planner = SQLiteLeasePlanner(db: db, pool: request.pool, models: request.models.map(\.rawValue).sorted(),
-                                         limit: request.limit)
+                                         limit: request.limit, defaultMaxRunning: defaultMaxRunning)
         let plan = try planner.plan()
         guard !plan.jobs.isEmpty else { return [] }
         let ids = plan.jobs.map(\.jobID)
@@ -100,9 +102,10 @@ extension SQLiteJobStore {
         let pairs = try Self.completionPairs(completions)
         let canLease = next.limit > 0 && !next.models.isEmpty
         let returnsRows = next.limit <= Self.directLeaseLimit
+        let maxRunning = defaultQuotas.maxRunningJobs
         let (outcomes, leased, ready) = try await database.write { db in
             let (outcomes, ready) = completions.isEmpty ? ([], []) : try Self.complete(db, completions, pairs: pairs, now: now)
-            let leased = canLease ? try Self.lease(db, next, returnsRows: returnsRows, now: now) : []
+            let leased = canLease ? try Self.lease(db, next, returnsRows: returnsRows, now: now, defaultMaxRunning: maxRunning) : []
             return (outcomes, leased, ready)
         }
         for pool in ready { workSignal.ring(pool) }

@@ -20,12 +20,14 @@ public final class SQLiteJobStore: JobStore {
     /// A separate connection that copies the WAL back into the database without blocking writers.
     private let checkpointer: DatabaseQueue
     public let workSignal = WorkSignal()
+    public let defaultQuotas: Quotas
 
     /// WAL frames (pages) beyond which housekeeping checkpoints through the writer and truncates.
     static let walFrameLimit = 16_384
 
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
-    public init(path: String, durability: Durability = .full) throws {
+    public init(path: String, durability: Durability = .full, defaultQuotas: Quotas = .unlimited) throws {
+        self.defaultQuotas = defaultQuotas
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
         configuration.maximumReaderCount = 4
@@ -73,9 +75,13 @@ public final class SQLiteJobStore: JobStore {
     public func createCreator(_ creator: Creator, keyHash: String?) async throws {
         try await insertUnique(kind: "creator", name: creator.name) { db in
             try db.execute(
-                sql: "INSERT INTO creators (id, name, weight, credits, created_at) VALUES (?, ?, ?, ?, ?)",
+                sql: """
+                    INSERT INTO creators (id, name, weight, credits, created_at, max_queued, max_running, max_daily_credits)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
                 arguments: [creator.id.rawValue, creator.name, creator.weight, creator.credits,
-                            StoredRows.micros(creator.createdAt)]
+                            StoredRows.micros(creator.createdAt), creator.quotas.maxQueuedJobs,
+                            creator.quotas.maxRunningJobs, creator.quotas.maxDailyCredits]
             )
             if creator.credits > 0 {
                 try db.execute(

@@ -27,6 +27,8 @@ struct SQLiteLeasePlanner {
         var heads: [(id: String, cost: Int, priority: Int)] = []
         var headIndex = 0
         var isExhausted = false
+        /// How many more jobs the creator may run (its running cap less what runs); nil: no cap.
+        var headroom: Int?
 
         var key: (Int64, Int64) { (pass, activation) }
     }
@@ -35,17 +37,20 @@ struct SQLiteLeasePlanner {
     let pool: PoolName
     let models: [String]
     let limit: Int
+    /// The running cap of creators without one of their own (nil: none).
+    let defaultMaxRunning: Int?
 
     private var lines: [CreatorLine] = []
     private var readCount = 0
     private var boundary: (Int64, Int64)?
     private var hasUnread = true
 
-    init(db: Database, pool: PoolName, models: [String], limit: Int) {
+    init(db: Database, pool: PoolName, models: [String], limit: Int, defaultMaxRunning: Int?) {
         self.db = db
         self.pool = pool
         self.models = models
         self.limit = limit
+        self.defaultMaxRunning = defaultMaxRunning
     }
 
     /// The jobs to lease, in dispatch order, and each touched creator's new pass and count.
@@ -54,6 +59,12 @@ struct SQLiteLeasePlanner {
         planned.reserveCapacity(limit)
         while planned.count < limit {
             guard let index = try nextLine() else { break }
+            // A creator at its running cap is passed over without being charged, so the others
+            // share the slots as if it were not waiting; it is served again once a job ends.
+            if let headroom = lines[index].headroom, lines[index].served >= headroom {
+                lines[index].isExhausted = true
+                continue
+            }
             guard try ensureHead(index, wanted: limit - planned.count) else {
                 lines[index].isExhausted = true
                 continue
@@ -87,19 +98,22 @@ struct SQLiteLeasePlanner {
     private mutating func readCreators(page: Int) throws {
         let rows = try Row.fetchAll(
             db.cachedStatement(sql: """
-                SELECT q.creator_id, c.weight, q.pass, q.activation, q.ready
+                SELECT q.creator_id, c.weight, q.pass, q.activation, q.ready,
+                    CASE WHEN COALESCE(c.max_running, ?4) IS NULL THEN NULL
+                         ELSE COALESCE(c.max_running, ?4) - (SELECT count(*) FROM jobs r INDEXED BY jobs_running_by_creator
+                                                             WHERE r.creator_id = q.creator_id AND r.state = 'running') END
                 FROM fair_queues q JOIN creators c ON c.id = q.creator_id
-                WHERE q.pool = ? AND q.ready > 0
+                WHERE q.pool = ?1 AND q.ready > 0
                 ORDER BY q.pass, q.activation
-                LIMIT ? OFFSET ?
+                LIMIT ?2 OFFSET ?3
                 """),
-            arguments: [pool.rawValue, page + 1, readCount]
+            arguments: [pool.rawValue, page + 1, readCount, defaultMaxRunning]
         )
         // The extra row is the boundary; it is read again (and kept) with the next page.
         let kept = rows.prefix(page)
         for row in kept {
             lines.append(CreatorLine(creator: CreatorID(rawValue: row[0])!, weight: row[1], pass: row[2],
-                                     activation: row[3], ready: row[4]))
+                                     activation: row[3], ready: row[4], headroom: row[5]))
         }
         readCount += kept.count
         if rows.count > page {

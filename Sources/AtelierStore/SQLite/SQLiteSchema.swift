@@ -208,6 +208,19 @@ enum SQLiteSchema {
                     FROM creators WHERE credits > 0;
                 """)
         }
+        migrator.registerMigration("v7-quotas") { db in
+            try db.execute(sql: """
+                -- A creator's own limits; NULL follows the platform's defaults (see Quotas).
+                ALTER TABLE creators ADD COLUMN max_queued INTEGER;
+                ALTER TABLE creators ADD COLUMN max_running INTEGER;
+                ALTER TABLE creators ADD COLUMN max_daily_credits INTEGER;
+                -- What the quotas count: submissions not started, jobs running, today's captures.
+                CREATE INDEX jobs_waiting_by_creator ON jobs (creator_id)
+                    WHERE state IN ('queued', 'waiting') AND parent_id IS NULL;
+                CREATE INDEX jobs_running_by_creator ON jobs (creator_id) WHERE state = 'running';
+                CREATE INDEX credit_captures_by_day ON credit_transactions (creator_id, created_at) WHERE kind = 'capture';
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,81 @@
+import AtelierCore
+import AtelierWire
+import Foundation
+import Testing
+
+/// Quotas over HTTP: the platform's defaults and a creator's own, what a creator sees of them,
+/// and the problems that say which quota refused and when it frees up.
+@Suite struct QuotaAPITests {
+    @Test("a creator sees its quotas and today's spending; passing a quota is a 429 or 402 that names it")
+    func quotas() async throws {
+        try await withServer(configure: { $0.quotas = Quotas(maxQueuedJobs: 2) }) { server in
+            let (alice, creator) = try await server.creator()
+            #expect(creator.quotas == QuotasBody(maxQueuedJobs: 2))
+            _ = try await alice.submit(smallImage())
+            _ = try await alice.submit(smallImage(seed: 8))
+            let queued = try await alice.send(.POST, "/v1/jobs", json: smallImage(seed: 9))
+            #expect(queued.status == 429)
+            let problem = try #require(queued.problem)
+            #expect(problem.slug == "quota-exceeded" && problem.quota == "max_queued_jobs" && problem.limit == 2)
+            #expect(problem.resetsAt == nil && queued.headers["Retry-After"].isEmpty)
+            #expect(problem.detail.contains("2 jobs waiting to start"))
+
+            // The operator gives alice her own quotas: more jobs waiting, 3 credits a day.
+            let path = "/v1/admin/creators/\(creator.id)/quotas"
+            let set = try await server.admin.send(.PUT, path, json: QuotasBody(maxQueuedJobs: 10, maxDailyCredits: 3))
+            #expect(set.status == 200, "\(set.text)")
+            #expect(try set.decode(CreatorResource.self).quotas == QuotasBody(maxQueuedJobs: 10, maxDailyCredits: 3))
+            _ = try await alice.submit(smallImage(seed: 9))
+            let daily = try await alice.send(.POST, "/v1/jobs", json: smallImage(seed: 10))
+            #expect(daily.status == 402)
+            let dailyProblem = try #require(daily.problem)
+            #expect(dailyProblem.quota == "max_daily_credits" && dailyProblem.limit == 3)
+            let resetsAt = try #require(dailyProblem.resetsAt.flatMap(WireCoding.parseTimestamp))
+            #expect(resetsAt.timeIntervalSince1970.truncatingRemainder(dividingBy: 86_400) == 0)
+            let retryAfter = try #require(Int(daily.headers["Retry-After"].first ?? ""))
+            #expect(retryAfter > 0 && retryAfter <= 86_400)
+
+            let me = try await alice.send(.GET, "/v1/me").decode(CreatorResource.self)
+            #expect(me.quotas == QuotasBody(maxQueuedJobs: 10, maxDailyCredits: 3))
+            #expect(me.usage?.creditsSpentToday == 0)
+            #expect(me.usage?.resetsAt == resetsAt)
+            #expect(me.credits.reserved == 3)
+
+            // Back to the defaults: null follows the platform.
+            let reset = try await server.admin.send(.PUT, path, json: QuotasBody())
+            #expect(try reset.decode(CreatorResource.self).quotas == QuotasBody(maxQueuedJobs: 2))
+            let invalid = try await server.admin.send(.PUT, path, body: Data(#"{"max_running_jobs": 0}"#.utf8))
+            #expect(invalid.status == 422 && invalid.problem?.errors?.first?.field == "quotas.max_running_jobs")
+            let unknown = try await server.admin.send(.PUT, "/v1/admin/creators/cr_nobody/quotas", json: QuotasBody())
+            #expect(unknown.status == 404)
+            #expect(try await alice.send(.PUT, path, json: QuotasBody()).status == 403)
+        }
+    }
+
+    @Test("a running cap set when the creator is made keeps its jobs one at a time while the others run theirs")
+    func runningCap() async throws {
+        try await withServer(workers: 2) { server in
+            let created = try await server.admin.send(.POST, "/v1/admin/creators", json: CreateCreatorBody(
+                name: "capped", credits: 1_000, quotas: QuotasBody(maxRunningJobs: 1)))
+            let capped = try created.decode(CreatorResource.self)
+            #expect(capped.quotas.maxRunningJobs == 1)
+            let client = server.client(capped.apiKey)
+            var ids: [String] = []
+            for seed in 0..<4 {
+                ids.append(try await client.submit(CreateJobBody(
+                    kind: .image, prompt: "a lighthouse at dusk", params: ParamsBody(width: 512, height: 512, seed: UInt32(seed)))).id)
+            }
+            // Sampled while they run: never two of hers at once, though two slots are free.
+            var mostRunning = 0
+            var done = false
+            while !done {
+                let jobs = try await client.send(.GET, "/v1/jobs?limit=10").decode(ListBody<JobResource>.self).data
+                mostRunning = max(mostRunning, jobs.count { $0.status == .running })
+                done = jobs.allSatisfy(\.status.isTerminal)
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(mostRunning == 1)
+            for id in ids { #expect(try await client.job(id).status == .succeeded) }
+        }
+    }
+}
