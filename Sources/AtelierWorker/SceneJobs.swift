@@ -8,7 +8,9 @@ import Foundation
 public enum SceneJobs {
     /// The film (first, marked as waiting for its children) followed by its scene jobs in scene
     /// order. A scene job carries the film's prompt and parameters plus the scene it renders,
-    /// so it plans the same film and renders its own part of it; its cost is its scene's share.
+    /// so it plans the same film and renders its own part of it; its cost is its scene's share,
+    /// and the film costs what its scenes cost together (so the price `/v1/parse` quotes for a
+    /// plan is the price the film reserves).
     public static func split(_ film: NewJob, costModel: CostModel, newID: () -> JobID) -> [NewJob] {
         let plan = FilmMaker.plan(for: Job(queued: film, at: Date()))
         var parent = film
@@ -21,10 +23,12 @@ public enum SceneJobs {
             jobs.append(NewJob(
                 id: newID(), creatorID: film.creatorID, kind: film.kind, pool: film.pool, model: film.model,
                 prompt: film.prompt, negativePrompt: film.negativePrompt, params: params, priority: film.priority,
-                cost: costModel.cost(width: params.width, height: params.height, frames: frames),
+                cost: costModel.cost(width: params.width, height: params.height, frames: frames, fps: params.fps,
+                                     format: params.format, steps: params.steps),
                 maxAttempts: film.maxAttempts, parentID: film.id
             ))
         }
+        jobs[0].cost = max(1, jobs.dropFirst().reduce(0) { $0 + $1.cost })
         return jobs
     }
 }

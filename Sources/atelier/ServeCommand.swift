@@ -81,6 +81,9 @@ struct ServeCommand: AsyncParsableCommand {
             maxRunningJobs: try quota(maxRunningJobs, "ATELIER_MAX_RUNNING_JOBS"),
             maxDailyCredits: try quota(maxDailyCredits, "ATELIER_MAX_DAILY_CREDITS"))
         do { try Quotas.validate(configuration.quotas) } catch { throw ValidationError("default quota \(error)") }
+        if let json = environment["ATELIER_PRICING"], !json.isEmpty {
+            do { configuration.pricing = try Pricing(json: json) } catch { throw ValidationError("\(error)") }
+        }
         if let spec = rateLimits ?? environment["ATELIER_RATE_LIMITS"].flatMap({ $0.isEmpty ? nil : $0 }) {
             do { configuration.rateLimits = try RateLimits(spec: spec) } catch { throw ValidationError("ATELIER_RATE_LIMITS: \(error)") }
         }

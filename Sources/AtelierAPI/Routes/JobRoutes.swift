@@ -24,7 +24,8 @@ extension RouteTable {
                     throw ValidationError(field: "model", message: "is not a known model; GET /v1/models lists them")
                 }
                 newJob = try body.request(idempotencyKey: idempotencyKey).validated(
-                    id: services.ids.jobID(), creator: creatorID, costModel: services.costModel,
+                    id: services.ids.jobID(), creator: creatorID,
+                    costModel: services.pricing.costModel(for: ModelID(rawValue: body.model ?? "builtin") ?? .builtin),
                     requestFingerprint: idempotencyKey.map { _ in Self.fingerprint(body) }
                 )
                 if let plan = body.plan { newJob.params = try Self.withSuppliedPlan(plan, newJob) }
@@ -41,7 +42,10 @@ extension RouteTable {
             do {
                 if newJob.params.format.isFilm {
                     // A film and its scene jobs are queued together, in one transaction.
-                    let family = SceneJobs.split(newJob, costModel: services.costModel) { services.ids.jobID() }
+                    let family = SceneJobs.split(newJob, costModel: services.pricing.costModel(for: newJob.model)) {
+                        services.ids.jobID()
+                    }
+                    newJob.cost = family[0].cost
                     outcome = try await services.store.enqueue(family, now: services.clock.now)[0]
                 } else {
                     outcome = try await services.submissions.enqueue(newJob)

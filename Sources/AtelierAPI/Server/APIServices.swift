@@ -21,7 +21,8 @@ public struct APIServices: Sendable {
     public let json: JSONIO
     public let clock: any WallClock
     public let ids: IDGenerator
-    public let costModel: CostModel
+    /// Each model's cost model (`ATELIER_PRICING`).
+    public let pricing: Pricing
     public let catalog: ModelCatalog
     public let workers: WorkerRegistry
     public let metrics: APIMetrics

@@ -79,7 +79,7 @@ public final class AtelierServer: Sendable {
         let metrics = APIMetrics()
         let store = ObservedJobStore(engine, metrics: metrics)
         let clock = SystemWallClock()
-        let costModel = CostModel()
+        let pricing = configuration.pricing
         let ffmpeg = FFmpeg.locate(environment: configuration.environment)
         self.ffmpeg = ffmpeg
         let ffprobe = FFprobe.locate(besides: ffmpeg, searchPath: configuration.environment["PATH"])
@@ -91,7 +91,7 @@ public final class AtelierServer: Sendable {
             auth: Authenticator(store: store, adminKey: adminKey),
             signer: URLSigner(secret: signingKey, lifetime: configuration.signedURLLifetime),
             json: JSONIO(bodyLimit: configuration.jsonBodyLimit),
-            clock: clock, ids: IDGenerator(clock: clock), costModel: costModel, catalog: .builtin,
+            clock: clock, ids: IDGenerator(clock: clock), pricing: pricing, catalog: .builtin,
             workers: WorkerRegistry(), metrics: metrics, lease: LeasePolicy(duration: configuration.leaseDuration), retry: RetryPolicy(),
             publicURL: configuration.publicURL, uploadLimit: configuration.uploadLimit,
             ledger: LedgerSequencer(origin: configuration.ledgerOrigin, signer: ledgerSigner,
@@ -100,7 +100,8 @@ public final class AtelierServer: Sendable {
                 chain: PlannerChain(planning.links),
                 cache: PlanCache(capacity: planning.cacheSize, timeToLive: planning.cacheTimeToLive),
                 screen: ContentScreen(policy: planning.policy, moderation: planning.moderation),
-                estimator: PlanCostEstimator(costModel: costModel)
+                // /v1/parse names no model: its estimates are the built-in model's prices.
+                estimator: PlanCostEstimator(costModel: pricing.costModel(for: .builtin))
             ),
             // Only this process's own workers need ffmpeg; remote workers bring their own.
             videoPoolDisabled: ffmpeg == nil && configuration.workers > 0,

@@ -49,6 +49,8 @@ public struct ServerConfiguration: Sendable {
     /// The quotas of creators without their own (`--max-queued-jobs`, `--max-running-jobs`,
     /// `--max-daily-credits`); none by default.
     public var quotas: Quotas = .unlimited
+    /// What each model's jobs cost (`ATELIER_PRICING`); by default 4 credits per megapixel.
+    public var pricing = Pricing()
     /// Per-key and per-address rate limits (`--rate-limits`, `ATELIER_RATE_LIMITS`).
     public var rateLimits: RateLimits = .defaults
     /// Where in-process workers keep a film's clips while they make it.
