@@ -31,8 +31,8 @@ public protocol JobStore: Sendable {
     func adjustCredits(_ change: CreditChange, now: Date) async throws -> CreditAccount
     /// A creator's credit log, newest first. Callers check the creator's scope first.
     func creditTransactions(_ query: CreditTransactionQuery) async throws -> CreditTransactionPage
-    /// Credits captured from the creator's account since `start` (its spending).
-    func creditsCaptured(by creator: CreatorID, since start: Date) async throws -> Int
+    /// Credits captured from the creator's account on `now`'s UTC day (its spending today).
+    func creditsSpentToday(by creator: CreatorID, now: Date) async throws -> Int
 
     // MARK: Quotas
 

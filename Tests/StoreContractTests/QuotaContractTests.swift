@@ -57,7 +57,7 @@ import Testing
         let lease = try #require(try await h.lease(1).first)
         #expect(lease.job.id == first.id)
         _ = try await h.store.complete([Completion(token: lease.token)], now: h.clock.now)
-        #expect(try await h.store.creditsCaptured(by: alice, since: QuotaRules.day(of: h.clock.now).start) == 4)
+        #expect(try await h.store.creditsSpentToday(by: alice, now: h.clock.now) == 4)
         let two = h.newJob(alice, cost: 2)
         try await h.enqueue([two])
         await #expect(throws: StoreError.self) { try await h.enqueue([h.newJob(alice, cost: 1)]) }
@@ -66,7 +66,7 @@ import Testing
 
         // A new UTC day: yesterday's captures no longer count; what is still held does.
         h.clock.advance(by: midnight.timeIntervalSince(h.clock.now) + 1)
-        #expect(try await h.store.creditsCaptured(by: alice, since: QuotaRules.day(of: h.clock.now).start) == 0)
+        #expect(try await h.store.creditsSpentToday(by: alice, now: h.clock.now) == 0)
         try await h.enqueue([h.newJob(alice, cost: 4)])
         await #expect(throws: StoreError.self) { try await h.enqueue([h.newJob(alice, cost: 1)]) }
         try await h.auditCredits(alice)

@@ -59,8 +59,8 @@ public final class ObservedJobStore: JobStore {
         try await base.creditTransactions(query)
     }
 
-    public func creditsCaptured(by creator: CreatorID, since start: Date) async throws -> Int {
-        try await base.creditsCaptured(by: creator, since: start)
+    public func creditsSpentToday(by creator: CreatorID, now: Date) async throws -> Int {
+        try await base.creditsSpentToday(by: creator, now: now)
     }
 
     public var defaultQuotas: Quotas { base.defaultQuotas }

@@ -29,7 +29,7 @@ extension RouteTable {
             }
             guard let creator = try await services.store.creator(id: id) else { throw APIProblem.notFound("the creator") }
             let day = QuotaRules.day(of: services.clock.now)
-            let spent = try await services.store.creditsCaptured(by: id, since: day.start)
+            let spent = try await services.store.creditsSpentToday(by: id, now: services.clock.now)
             return try services.json.response(CreatorResource(
                 creator, defaults: services.store.defaultQuotas, usage: UsageBody(creditsSpentToday: spent, resetsAt: day.next)))
         }

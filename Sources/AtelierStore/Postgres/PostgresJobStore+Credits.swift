@@ -67,7 +67,7 @@ extension PostgresJobStore {
         _ = try await connection.rows(PostStatement(
             kinds: kinds, creators: creators, jobs: jobs, amounts: amounts, reasons: reasons,
             accounts: totals.map(\.creator), captured: totals.map { Int64($0.charged) }, ended: totals.map { Int64($0.cost) },
-            now: StoredRows.micros(now)), logger: logger)
+            now: StoredRows.micros(now), day: QuotaRules.dayNumber(of: now)), logger: logger)
     }
 
     public func adjustCredits(_ change: CreditChange, now: Date) async throws -> CreditAccount {
@@ -148,9 +148,10 @@ private struct PostStatement: PostgresPreparedQuery {
     var captured: [Int64]
     var ended: [Int64]
     var now: Int64
+    var day: Int64
 
     static let example = PostStatement(kinds: [], creators: [], jobs: [], amounts: [], reasons: [], accounts: [],
-                                       captured: [], ended: [], now: 0)
+                                       captured: [], ended: [], now: 0, day: 0)
 
     var query: PostgresQuery {
         """
@@ -160,7 +161,9 @@ private struct PostStatement: PostgresPreparedQuery {
             FROM UNNEST(\(kinds)::text[], \(creators)::text[], \(jobs)::text[], \(amounts)::bigint[], \(reasons)::text[])
                 AS l(kind, creator_id, job_id, amount, reason)
         )
-        UPDATE creators AS c SET credits = c.credits - t.captured, reserved = c.reserved - t.ended
+        UPDATE creators AS c SET credits = c.credits - t.captured, reserved = c.reserved - t.ended,
+            spent_today = CASE WHEN c.spent_day = \(day)::bigint THEN c.spent_today + t.captured ELSE t.captured END,
+            spent_day = \(day)::bigint
         FROM UNNEST(\(accounts)::text[], \(captured)::bigint[], \(ended)::bigint[]) AS t(creator_id, captured, ended)
         WHERE c.id = t.creator_id
         """
@@ -174,8 +177,10 @@ extension PostgresJobStore {
     static func checkQuotas(_ connection: PostgresConnection, of creators: Set<CreatorID>, defaults: Quotas, now: Date,
                             logger: Logger) async throws {
         let ids = creators.map(\.rawValue).sorted()
+        let day = QuotaRules.dayNumber(of: now)
         let rows = try await connection.query("""
-            SELECT id, reserved, max_queued, max_daily_credits FROM creators WHERE id = ANY(\(ids)) ORDER BY id
+            SELECT id, reserved, max_queued, max_daily_credits, CASE WHEN spent_day = \(day) THEN spent_today ELSE 0 END
+            FROM creators WHERE id = ANY(\(ids)) ORDER BY id
             """, logger: logger).collect()
         for row in rows {
             let columns = PostgresColumns(row)
@@ -185,31 +190,21 @@ extension PostgresJobStore {
             var waiting: Int?
             if quotas.maxQueuedJobs != nil {
                 waiting = try await connection.query("""
-                    SELECT count(*) FROM jobs
-                    WHERE creator_id = \(creator.rawValue) AND state IN ('queued', 'waiting') AND parent_id IS NULL
+                    SELECT (SELECT COALESCE(SUM(ready), 0) FROM fair_queues WHERE creator_id = \(creator.rawValue))::bigint
+                         + (SELECT count(*) FROM jobs WHERE state = 'waiting' AND creator_id = \(creator.rawValue))
                     """, logger: logger).collect().first.flatMap { PostgresColumns($0).integer(0) }.map { Int($0) }
             }
-            var daily: Int?
-            if quotas.maxDailyCredits != nil {
-                let captured = try await Self.captured(connection, by: creator, since: QuotaRules.day(of: now).start, logger: logger)
-                daily = captured + Int(columns.integer(1) ?? 0)
-            }
+            let daily = quotas.maxDailyCredits == nil ? nil : Int(columns.integer(4) ?? 0) + Int(columns.integer(1) ?? 0)
             try QuotaRules.check(creator, quotas: quotas, waiting: waiting, dailySpend: daily, now: now)
         }
     }
 
-    static func captured(_ connection: PostgresConnection, by creator: CreatorID, since start: Date,
-                         logger: Logger) async throws -> Int {
-        let rows = try await connection.query("""
-            SELECT COALESCE(SUM(amount), 0)::bigint FROM credit_transactions
-            WHERE creator_id = \(creator.rawValue) AND kind = 'capture' AND created_at >= \(StoredRows.micros(start))
-            """, logger: logger).collect()
+    public func creditsSpentToday(by creator: CreatorID, now: Date) async throws -> Int {
+        let rows = try await query("""
+            SELECT CASE WHEN spent_day = \(QuotaRules.dayNumber(of: now)) THEN spent_today ELSE 0 END
+            FROM creators WHERE id = \(creator.rawValue)
+            """)
         return Int(rows.first.flatMap { PostgresColumns($0).integer(0) } ?? 0)
-    }
-
-    public func creditsCaptured(by creator: CreatorID, since start: Date) async throws -> Int {
-        let logger = self.logger
-        return try await connection { connection in try await Self.captured(connection, by: creator, since: start, logger: logger) }
     }
 
     public func setQuotas(_ quotas: Quotas, of creator: CreatorID) async throws -> Creator {

@@ -187,9 +187,8 @@ enum PostgresSchema {
             ALTER TABLE creators ADD COLUMN max_queued BIGINT;
             ALTER TABLE creators ADD COLUMN max_running BIGINT;
             ALTER TABLE creators ADD COLUMN max_daily_credits BIGINT;
-            CREATE INDEX jobs_waiting_by_creator ON jobs (creator_id) WHERE state IN ('queued', 'waiting') AND parent_id IS NULL;
-            CREATE INDEX jobs_running_by_creator ON jobs (creator_id) WHERE state = 'running';
-            CREATE INDEX credit_captures_by_day ON credit_transactions (creator_id, created_at) WHERE kind = 'capture'
+            ALTER TABLE creators ADD COLUMN spent_day BIGINT NOT NULL DEFAULT 0;
+            ALTER TABLE creators ADD COLUMN spent_today BIGINT NOT NULL DEFAULT 0
             """),
     ]
 

@@ -25,17 +25,49 @@ extension SQLiteJobStore {
                 arguments: [creator.rawValue]) ?? 0
             throw StoreError.insufficientCredits(creator, available: available, required: amount)
         }
+        try append(db, jobs.lazy.filter { $0.parentID == nil }.map {
+            CreditLine(creator: $0.creatorID.rawValue, kind: "reserve", amount: $0.cost, job: $0.id.rawValue,
+                       actor: $0.creatorID.rawValue, reason: nil)
+        }, now: now)
+    }
+
+    /// One line for `append`.
+    struct CreditLine {
+        var creator: String
+        var kind: String
+        var amount: Int
+        var job: String?
+        var actor: String
+        var reason: String?
+    }
+
+    /// Appends lines to their creators' chains (see the schema): each line points at its
+    /// creator's line before, and the creator's row at its newest.
+    static func append(_ db: Database, _ lines: some Sequence<CreditLine>, now: Int64) throws {
+        var byCreator: [String: [CreditLine]] = [:]
+        for line in lines { byCreator[line.creator, default: []].append(line) }
+        guard !byCreator.isEmpty else { return }
         let insert = try db.cachedStatement(sql: """
-            INSERT INTO credit_transactions (creator_id, kind, amount, job_id, actor, created_at)
-            VALUES (?1, 'reserve', ?2, ?3, ?1, ?4)
+            INSERT INTO credit_transactions (creator_id, previous_id, kind, amount, job_id, actor, reason, created_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
             """)
-        for job in jobs where job.parentID == nil {
-            let line = SQLiteRawStatement(insert)
-            line.bind(1, job.creatorID.rawValue)
-            line.bind(2, job.cost)
-            line.bind(3, job.id.rawValue)
-            line.bind(4, now)
-            try line.run()
+        for creator in byCreator.keys.sorted() {
+            var previous = try Int64.fetchOne(
+                db.cachedStatement(sql: "SELECT last_line FROM creators WHERE id = ?"), arguments: [creator])
+            for line in byCreator[creator]! {
+                let row = SQLiteRawStatement(insert)
+                row.bind(1, line.creator)
+                row.bind(2, previous)
+                row.bind(3, line.kind)
+                row.bind(4, line.amount)
+                row.bind(5, line.job)
+                row.bind(6, line.actor)
+                row.bind(7, line.reason)
+                row.bind(8, now)
+                try row.run()
+                previous = db.lastInsertedRowID
+            }
+            try db.cachedStatement(sql: "UPDATE creators SET last_line = ? WHERE id = ?").execute(arguments: [previous, creator])
         }
     }
 
@@ -57,26 +89,22 @@ extension SQLiteJobStore {
     /// Writes the capture and release lines of `settlements` and moves the accounts with them.
     static func post(_ db: Database, _ settlements: [CreditSettlement], now: Date) throws {
         guard !settlements.isEmpty else { return }
-        let micros = StoredRows.micros(now)
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO credit_transactions (creator_id, kind, amount, job_id, actor, reason, created_at)
-            VALUES (?, ?, ?, ?, '\(CreditTransaction.platformActor)', ?, ?)
-            """)
+        var lines: [CreditLine] = []
+        lines.reserveCapacity(settlements.count)
         for settlement in settlements {
             for (kind, amount) in [("capture", settlement.charged), ("release", settlement.released)] where amount > 0 {
-                let line = SQLiteRawStatement(insert)
-                line.bind(1, settlement.creatorID)
-                line.bind(2, kind)
-                line.bind(3, amount)
-                line.bind(4, settlement.jobID)
-                line.bind(5, settlement.reason)
-                line.bind(6, micros)
-                try line.run()
+                lines.append(CreditLine(creator: settlement.creatorID, kind: kind, amount: amount, job: settlement.jobID,
+                                        actor: CreditTransaction.platformActor, reason: settlement.reason))
             }
         }
+        try append(db, lines, now: StoredRows.micros(now))
+        let day = QuotaRules.dayNumber(of: now)
         for total in settlements.totalsByCreator() {
-            try db.cachedStatement(sql: "UPDATE creators SET credits = credits - ?, reserved = reserved - ? WHERE id = ?")
-                .execute(arguments: [total.charged, total.cost, total.creator])
+            try db.cachedStatement(sql: """
+                UPDATE creators SET credits = credits - ?1, reserved = reserved - ?2,
+                    spent_today = CASE WHEN spent_day = ?3 THEN spent_today + ?1 ELSE ?1 END, spent_day = ?3
+                WHERE id = ?4
+                """).execute(arguments: [total.charged, total.cost, day, total.creator])
         }
     }
 
@@ -95,26 +123,37 @@ extension SQLiteJobStore {
 
     /// A grant or adjustment line and the balance it moves.
     static func writeChange(_ db: Database, _ change: CreditChange, now: Date) throws {
-        try db.cachedStatement(sql: """
-            INSERT INTO credit_transactions (creator_id, kind, amount, actor, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                change.creatorID.rawValue, change.amount > 0 ? "grant" : "adjustment", change.amount, change.actor,
-                change.reason, StoredRows.micros(now),
-            ])
+        try append(db, [CreditLine(creator: change.creatorID.rawValue, kind: change.amount > 0 ? "grant" : "adjustment",
+                                   amount: change.amount, job: nil, actor: change.actor, reason: change.reason)],
+                   now: StoredRows.micros(now))
         try db.cachedStatement(sql: "UPDATE creators SET credits = credits + ? WHERE id = ?")
             .execute(arguments: [change.amount, change.creatorID.rawValue])
     }
 
+    /// Walks the creator's chain from its newest line, or from the line before `cursor`.
     public func creditTransactions(_ query: CreditTransactionQuery) async throws -> CreditTransactionPage {
         let limit = StoreArguments.pageLimit(query.limit)
-        let lines = try readNow { db in
-            try Row.fetchAll(
-                db.cachedStatement(sql: """
-                    SELECT \(StoredRows.creditTransactionColumns) FROM credit_transactions
-                    WHERE creator_id = ? AND id < ? ORDER BY id DESC LIMIT ?
-                    """),
-                arguments: [query.creatorID.rawValue, query.cursor ?? Int64.max, limit + 1]
-            ).map(StoredRows.creditTransaction)
+        let creator = query.creatorID.rawValue
+        let lines = try readNow { db -> [CreditTransaction] in
+            var next: Int64?
+            if let cursor = query.cursor {
+                // The cursor must be one of this creator's lines.
+                next = try Int64.fetchOne(
+                    db.cachedStatement(sql: "SELECT previous_id FROM credit_transactions WHERE id = ? AND creator_id = ?"),
+                    arguments: [cursor, creator])
+            } else {
+                next = try Int64.fetchOne(db.cachedStatement(sql: "SELECT last_line FROM creators WHERE id = ?"), arguments: [creator])
+            }
+            var lines: [CreditTransaction] = []
+            let read = try db.cachedStatement(sql: """
+                SELECT \(StoredRows.creditTransactionColumns), previous_id FROM credit_transactions WHERE id = ? AND creator_id = ?
+                """)
+            while let id = next, lines.count <= limit {
+                guard let row = try Row.fetchOne(read, arguments: [id, creator]) else { break }
+                lines.append(StoredRows.creditTransaction(row))
+                next = row[8]
+            }
+            return lines
         }
         return CreditTransactionPage(lines: lines, limit: limit)
     }
@@ -126,37 +165,32 @@ extension SQLiteJobStore {
     static func checkQuotas(_ db: Database, of creators: Set<CreatorID>, defaults: Quotas, now: Date) throws {
         for creator in creators.sorted() {
             guard let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT reserved, max_queued, max_daily_credits FROM creators WHERE id = ?"),
-                arguments: [creator.rawValue]) else { continue }
+                db.cachedStatement(sql: """
+                    SELECT reserved, max_queued, max_daily_credits, CASE WHEN spent_day = ? THEN spent_today ELSE 0 END
+                    FROM creators WHERE id = ?
+                    """),
+                arguments: [QuotaRules.dayNumber(of: now), creator.rawValue]) else { continue }
             let quotas = defaults.overridden(by: Quotas(maxQueuedJobs: row[1], maxDailyCredits: row[2]))
             var waiting: Int?
             if quotas.maxQueuedJobs != nil {
                 waiting = try Int.fetchOne(
                     db.cachedStatement(sql: """
-                        SELECT count(*) FROM jobs INDEXED BY jobs_waiting_by_creator
-                        WHERE creator_id = ? AND state IN ('queued', 'waiting') AND parent_id IS NULL
+                        SELECT (SELECT COALESCE(SUM(ready), 0) FROM fair_queues WHERE creator_id = ?1)
+                             + (SELECT count(*) FROM jobs INDEXED BY jobs_retry_due WHERE state = 'waiting' AND creator_id = ?1)
                         """),
                     arguments: [creator.rawValue])
             }
-            var daily: Int?
-            if quotas.maxDailyCredits != nil {
-                daily = try captured(db, by: creator, since: QuotaRules.day(of: now).start) + (row[0] as Int)
-            }
+            let daily: Int? = quotas.maxDailyCredits == nil ? nil : (row[3] as Int) + (row[0] as Int)
             try QuotaRules.check(creator, quotas: quotas, waiting: waiting, dailySpend: daily, now: now)
         }
     }
 
-    static func captured(_ db: Database, by creator: CreatorID, since start: Date) throws -> Int {
-        try Int.fetchOne(
-            db.cachedStatement(sql: """
-                SELECT COALESCE(SUM(amount), 0) FROM credit_transactions INDEXED BY credit_captures_by_day
-                WHERE creator_id = ? AND kind = 'capture' AND created_at >= ?
-                """),
-            arguments: [creator.rawValue, StoredRows.micros(start)]) ?? 0
-    }
-
-    public func creditsCaptured(by creator: CreatorID, since start: Date) async throws -> Int {
-        try readNow { db in try Self.captured(db, by: creator, since: start) }
+    public func creditsSpentToday(by creator: CreatorID, now: Date) async throws -> Int {
+        try readNow { db in
+            try Int.fetchOne(
+                db.cachedStatement(sql: "SELECT CASE WHEN spent_day = ? THEN spent_today ELSE 0 END FROM creators WHERE id = ?"),
+                arguments: [QuotaRules.dayNumber(of: now), creator.rawValue]) ?? 0
+        }
     }
 
     public func setQuotas(_ quotas: Quotas, of creator: CreatorID) async throws -> Creator {

@@ -84,12 +84,9 @@ public final class SQLiteJobStore: JobStore {
                             creator.quotas.maxRunningJobs, creator.quotas.maxDailyCredits]
             )
             if creator.credits > 0 {
-                try db.execute(
-                    sql: """
-                        INSERT INTO credit_transactions (creator_id, kind, amount, actor, reason, created_at)
-                        VALUES (?, 'grant', ?, 'admin', 'opening grant', ?)
-                        """,
-                    arguments: [creator.id.rawValue, creator.credits, StoredRows.micros(creator.createdAt)])
+                try Self.append(db, [CreditLine(creator: creator.id.rawValue, kind: "grant", amount: creator.credits, job: nil,
+                                                actor: "admin", reason: "opening grant")],
+                                now: StoredRows.micros(creator.createdAt))
             }
             if let keyHash {
                 try db.execute(

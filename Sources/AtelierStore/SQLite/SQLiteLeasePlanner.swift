@@ -100,8 +100,8 @@ struct SQLiteLeasePlanner {
             db.cachedStatement(sql: """
                 SELECT q.creator_id, c.weight, q.pass, q.activation, q.ready,
                     CASE WHEN COALESCE(c.max_running, ?4) IS NULL THEN NULL
-                         ELSE COALESCE(c.max_running, ?4) - (SELECT count(*) FROM jobs r INDEXED BY jobs_running_by_creator
-                                                             WHERE r.creator_id = q.creator_id AND r.state = 'running') END
+                         ELSE COALESCE(c.max_running, ?4) - (SELECT count(*) FROM jobs r INDEXED BY jobs_lease_expiry
+                                                             WHERE r.state = 'running' AND r.creator_id = q.creator_id) END
                 FROM fair_queues q JOIN creators c ON c.id = q.creator_id
                 WHERE q.pool = ?1 AND q.ready > 0
                 ORDER BY q.pass, q.activation
