@@ -12,17 +12,28 @@ extension PostgresJobStore {
     /// film) and writes one `reserve` line per job, in one statement. A creator without enough
     /// available credit fails the batch with `insufficientCredits` (the caller's transaction
     /// rolls back everything it queued).
-    static func reserve(_ connection: PostgresConnection, for jobs: [NewJob], now: Int64, logger: Logger) async throws {
+    /// Returns, per creator that reserved, its account as the quotas need it (so checking them
+    /// costs no further round trip).
+    @discardableResult
+    static func reserve(_ connection: PostgresConnection, for jobs: [NewJob], now: Int64, logger: Logger) async throws
+        -> [String: AccountStanding]
+    {
         let charged = jobs.filter { $0.parentID == nil }
-        guard !charged.isEmpty else { return }
+        guard !charged.isEmpty else { return [:] }
         var asked: [String: Int64] = [:]
         for job in charged { asked[job.creatorID.rawValue, default: 0] += Int64(job.cost) }
         let creators = asked.keys.sorted()
         let statement = ReserveStatement(
             creators: creators, amounts: creators.map { asked[$0]! }, jobCreators: charged.map(\.creatorID.rawValue),
-            jobs: charged.map(\.id.rawValue), costs: charged.map { Int64($0.cost) }, now: now)
-        let held = Set(try await connection.rows(statement, logger: logger).compactMap { PostgresColumns($0).text(0) })
-        guard let short = creators.first(where: { !held.contains($0) }) else { return }
+            jobs: charged.map(\.id.rawValue), costs: charged.map { Int64($0.cost) }, now: now,
+            day: QuotaRules.dayNumber(of: StoredRows.date(now)))
+        var held: [String: AccountStanding] = [:]
+        for row in try await connection.rows(statement, logger: logger) {
+            let columns = PostgresColumns(row)
+            guard let id = columns.text(0) else { continue }
+            held[id] = AccountStanding(row: columns, from: 1)
+        }
+        guard let short = creators.first(where: { held[$0] == nil }) else { return held }
         let available = try await connection.query(
             "SELECT credits - reserved FROM creators WHERE id = \(short)", logger: logger
         ).collect().first.flatMap { PostgresColumns($0).integer(0) } ?? 0
@@ -118,8 +129,9 @@ private struct ReserveStatement: PostgresPreparedQuery {
     var jobs: [String]
     var costs: [Int64]
     var now: Int64
+    var day: Int64
 
-    static let example = ReserveStatement(creators: [], amounts: [], jobCreators: [], jobs: [], costs: [], now: 0)
+    static let example = ReserveStatement(creators: [], amounts: [], jobCreators: [], jobs: [], costs: [], now: 0, day: 0)
 
     var query: PostgresQuery {
         """
@@ -131,7 +143,8 @@ private struct ReserveStatement: PostgresPreparedQuery {
         UPDATE creators AS c SET reserved = c.reserved + a.amount
         FROM UNNEST(\(creators)::text[], \(amounts)::bigint[]) AS a(creator_id, amount)
         WHERE c.id = a.creator_id AND c.credits - c.reserved >= a.amount
-        RETURNING c.id
+        RETURNING c.id, c.reserved, c.max_queued, c.max_daily_credits,
+            CASE WHEN c.spent_day = \(day)::bigint THEN c.spent_today ELSE 0 END
         """
     }
 }
@@ -172,21 +185,42 @@ private struct PostStatement: PostgresPreparedQuery {
 
 /// Quotas on PostgreSQL (see `QuotaRules`).
 extension PostgresJobStore {
+    /// A creator's account as the quotas read it, after this transaction's reservation.
+    struct AccountStanding {
+        var reserved: Int
+        var maxQueued: Int?
+        var maxDailyCredits: Int?
+        var spentToday: Int
+
+        /// From columns reserved, max_queued, max_daily_credits, spent today, starting at `first`.
+        init(row columns: PostgresColumns, from first: Int32) {
+            reserved = Int(columns.integer(first) ?? 0)
+            maxQueued = columns.integer(first + 1).map { Int($0) }
+            maxDailyCredits = columns.integer(first + 2).map { Int($0) }
+            spentToday = Int(columns.integer(first + 3) ?? 0)
+        }
+    }
+
     /// Checks the quotas of `creators` with what this transaction queued counted in. Called
-    /// after the reservation has locked their accounts.
-    static func checkQuotas(_ connection: PostgresConnection, of creators: Set<CreatorID>, defaults: Quotas, now: Date,
-                            logger: Logger) async throws {
-        let ids = creators.map(\.rawValue).sorted()
-        let day = QuotaRules.dayNumber(of: now)
-        let rows = try await connection.query("""
-            SELECT id, reserved, max_queued, max_daily_credits, CASE WHEN spent_day = \(day) THEN spent_today ELSE 0 END
-            FROM creators WHERE id = ANY(\(ids)) ORDER BY id
-            """, logger: logger).collect()
-        for row in rows {
-            let columns = PostgresColumns(row)
-            guard let creator = columns.text(0).flatMap(CreatorID.init(rawValue:)) else { continue }
-            let quotas = defaults.overridden(by: Quotas(maxQueuedJobs: columns.integer(2).map { Int($0) },
-                                                        maxDailyCredits: columns.integer(3).map { Int($0) }))
+    /// after the reservation has locked their accounts; `standings` are what it returned (a
+    /// creator that reserved nothing is read here).
+    static func checkQuotas(_ connection: PostgresConnection, of creators: Set<CreatorID>, standings: [String: AccountStanding],
+                            defaults: Quotas, now: Date, logger: Logger) async throws {
+        var standings = standings
+        let missing = creators.map(\.rawValue).filter { standings[$0] == nil }.sorted()
+        if !missing.isEmpty {
+            let day = QuotaRules.dayNumber(of: now)
+            for row in try await connection.query("""
+                SELECT id, reserved, max_queued, max_daily_credits, CASE WHEN spent_day = \(day) THEN spent_today ELSE 0 END
+                FROM creators WHERE id = ANY(\(missing))
+                """, logger: logger).collect() {
+                let columns = PostgresColumns(row)
+                if let id = columns.text(0) { standings[id] = AccountStanding(row: columns, from: 1) }
+            }
+        }
+        for creator in creators.sorted() {
+            guard let standing = standings[creator.rawValue] else { continue }
+            let quotas = defaults.overridden(by: Quotas(maxQueuedJobs: standing.maxQueued, maxDailyCredits: standing.maxDailyCredits))
             var waiting: Int?
             if quotas.maxQueuedJobs != nil {
                 waiting = try await connection.query("""
@@ -194,7 +228,7 @@ extension PostgresJobStore {
                          + (SELECT count(*) FROM jobs WHERE state = 'waiting' AND creator_id = \(creator.rawValue))
                     """, logger: logger).collect().first.flatMap { PostgresColumns($0).integer(0) }.map { Int($0) }
             }
-            let daily = quotas.maxDailyCredits == nil ? nil : Int(columns.integer(4) ?? 0) + Int(columns.integer(1) ?? 0)
+            let daily = quotas.maxDailyCredits == nil ? nil : standing.spentToday + standing.reserved
             try QuotaRules.check(creator, quotas: quotas, waiting: waiting, dailySpend: daily, now: now)
         }
     }

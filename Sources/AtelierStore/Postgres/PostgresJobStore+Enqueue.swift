@@ -133,10 +133,11 @@ extension PostgresJobStore {
         let arrivals = PostgresFairQueue.arrivals(
             jobs.lazy.filter { !$0.waitsForChildren }.map { QueueKey(pool: $0.pool, creator: $0.creatorID) })
         _ = try await connection.rows(EnqueueStatement(jobs: jobs, now: now, arrivals: arrivals), logger: logger)
-        try await reserve(connection, for: jobs, now: now, logger: logger)
+        let standings = try await reserve(connection, for: jobs, now: now, logger: logger)
         // After the reservation: it locked the accounts, so the counts include every earlier
         // submission of these creators (and this batch).
-        try await checkQuotas(connection, of: Set(jobs.map(\.creatorID)), defaults: quotas, now: StoredRows.date(now), logger: logger)
+        try await checkQuotas(connection, of: Set(jobs.map(\.creatorID)), standings: standings, defaults: quotas,
+                              now: StoredRows.date(now), logger: logger)
     }
 }
 
