@@ -56,18 +56,10 @@ extension RouteTable {
         -> Response
     {
         let parameters = request.uri.queryParameters
-        var query = CreditTransactionQuery(creatorID: creatorID, limit: 20)
-        if let limit = parameters["limit"] {
-            guard let parsed = Int(limit), (1...100).contains(parsed) else {
-                throw APIProblem.validation([FieldError(field: "limit", message: "must be an integer from 1 to 100")])
-            }
-            query.limit = parsed
-        }
+        var query = CreditTransactionQuery(
+            creatorID: creatorID, limit: Int(try Self.integer(parameters["limit"], name: "limit", default: 20, range: 1...100)))
         if let cursor = parameters["cursor"] {
-            guard let parsed = Int64(cursor), parsed > 0 else {
-                throw APIProblem.validation([FieldError(field: "cursor", message: "must be a next_cursor value from a previous page")])
-            }
-            query.cursor = parsed
+            query.cursor = try Self.integer(cursor, name: "cursor", default: nil, range: 1...Int64.max)
         }
         let page = try await services.store.creditTransactions(query)
         return try services.json.response(ListBody(

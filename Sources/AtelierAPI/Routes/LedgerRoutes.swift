@@ -119,13 +119,15 @@ extension RouteTable {
                  body: .init(byteBuffer: body))
     }
 
+    /// A query parameter that must be an integer in `range` (`fallback` when absent, else required).
     static func integer(_ value: Substring?, name: String, default fallback: Int64?, range: ClosedRange<Int64>) throws -> Int64 {
         guard let value else {
             if let fallback { return fallback }
             throw APIProblem.validation([FieldError(field: name, message: "is required")])
         }
         guard let number = Int64(value), range.contains(number) else {
-            throw APIProblem.validation([FieldError(field: name, message: "must be an integer from \(range.lowerBound)")])
+            let upper = range.upperBound == .max ? "" : " to \(range.upperBound)"
+            throw APIProblem.validation([FieldError(field: name, message: "must be an integer from \(range.lowerBound)\(upper)")])
         }
         return number
     }

@@ -54,20 +54,24 @@ extension SQLiteJobStore {
         var settlements: [CreditSettlement] = []
         // A top-level job's reservation is captured in the same statement (CreditRules:
         // success captures the cost); scene jobs draw on their film's and charge nothing.
-        let update = try db.cachedStatement(sql: """
-            UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = ?, lease_holder = NULL,
+        // Read through SQLite's C API: one row per completed job passes through here.
+        let update = SQLiteRawStatement(try db.cachedStatement(sql: """
+            UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = ?1, lease_holder = NULL,
                 lease_expires_at = NULL, error_code = NULL, error_message = NULL,
                 charged = CASE WHEN parent_id IS NULL THEN cost END
             WHERE state = 'running'
-              AND (id, lease_fence) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?))
+              AND (id, lease_fence) IN (SELECT value ->> 0, value ->> 1 FROM json_each(?2))
             RETURNING id, parent_id, creator_id, cost, charged
-            """)
-        for row in try Row.fetchAll(update, arguments: [StoredRows.micros(now), pairs]) {
-            completed.insert(row[0])
-            if let parent: String = row[1] { parents.append(parent) }
-            if let charged: Int = row[4] {
-                settlements.append(CreditSettlement(creatorID: row[2], jobID: row[0], cost: row[3], charged: charged,
-                                                    state: "succeeded"))
+            """))
+        update.bind(1, StoredRows.micros(now))
+        update.bind(2, pairs)
+        while try update.step() {
+            let id = update.text(0) ?? ""
+            completed.insert(id)
+            if let parent = update.text(1) { parents.append(parent) }
+            if let charged = update.integer(4) {
+                settlements.append(CreditSettlement(creatorID: update.text(2) ?? "", jobID: id, cost: Int(update.integer(3) ?? 0),
+                                                    charged: Int(charged), state: "succeeded"))
             }
         }
         try post(db, settlements, now: now)
