@@ -24,11 +24,6 @@ enum CreditRules {
         return "CASE state WHEN 'succeeded' THEN cost WHEN 'canceled' THEN \(fraction) ELSE 0 END"
     }
 
-    /// The reason written on a settlement line, by terminal state.
-    static let reasonSQL = """
-        CASE state WHEN 'succeeded' THEN 'job succeeded' WHEN 'canceled' THEN 'job canceled' ELSE 'job failed' END
-        """
-
     /// A job's progress when it goes back to the queue to start over: a film whose scenes are
     /// done keeps their share, anything else starts from nothing.
     static let restartProgressSQL = """

@@ -43,11 +43,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The job the error concerns, e.g. the original job of a conflicting idempotency key.
     public var jobID: JobID?
     /// For `insufficientCredits`: what the creator had available, and what was asked of it.
-    public var credits: (available: Int, required: Int)? {
-        get { creditFigures.map { ($0[0], $0[1]) } }
-        set { creditFigures = newValue.map { [$0.available, $0.required] } }
-    }
-    private var creditFigures: [Int]?
+    public var credits: CreditShortfall?
     /// For `insufficientCredits` and `quotaExceeded`: whose credits or quota fell short.
     public var creatorID: CreatorID?
     /// For `quotaExceeded`: which quota.
@@ -63,7 +59,7 @@ public struct StoreError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func insufficientCredits(_ creator: CreatorID, available: Int, required: Int) -> StoreError {
         var error = StoreError(.insufficientCredits,
                                "creator \(creator) has \(available) credits available; this needs \(required)")
-        error.credits = (available, required)
+        error.credits = CreditShortfall(available: available, required: required)
         error.creatorID = creator
         return error
     }
@@ -82,5 +78,16 @@ public struct QuotaHit: Sendable, Hashable {
         self.name = name
         self.limit = limit
         self.resetsAt = resetsAt
+    }
+}
+
+/// What a creator had available and what a request needed of it.
+public struct CreditShortfall: Sendable, Hashable {
+    public var available: Int
+    public var required: Int
+
+    public init(available: Int, required: Int) {
+        self.available = available
+        self.required = required
     }
 }

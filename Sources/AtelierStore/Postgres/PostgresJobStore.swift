@@ -266,7 +266,7 @@ public final class PostgresJobStore: JobStore {
     }
 
     public func jobs(_ query: JobQuery) async throws -> JobPage {
-        let limit = max(1, min(query.limit, 500))
+        let limit = StoreArguments.pageLimit(query.limit)
         var sql = PostgresQuery(unsafeSQL: "")
         var conditions: [String] = []
         var bindings = PostgresBindings()

@@ -190,7 +190,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func jobs(_ query: JobQuery) async throws -> JobPage {
-        let limit = max(1, min(query.limit, 500))
+        let limit = StoreArguments.pageLimit(query.limit)
         var conditions: [String] = []
         var arguments: StatementArguments = []
         if let creator = query.scope.creatorID {
