@@ -476,6 +476,28 @@ public struct ModelResource: Codable, Sendable, Hashable {
     }
 }
 
+/// `POST /v1/jobs/estimate`: what the job would cost, without queuing it.
+public struct EstimateResource: Codable, Sendable, Hashable {
+    /// Credits the job would reserve (a film: the sum of its scene jobs).
+    public var cost: Int
+    /// The creator's available credits now.
+    public var available: Int
+    /// A film's planned scene count; nil for other jobs.
+    public var scenes: Int?
+    public var width: Int
+    public var height: Int
+    public var frames: Int
+
+    public init(cost: Int, available: Int, scenes: Int?, width: Int, height: Int, frames: Int) {
+        self.cost = cost
+        self.available = available
+        self.scenes = scenes
+        self.width = width
+        self.height = height
+        self.frames = frames
+    }
+}
+
 /// `GET /v1/health`.
 public struct HealthResource: Codable, Sendable, Hashable {
     public var status: String

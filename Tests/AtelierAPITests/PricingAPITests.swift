@@ -49,4 +49,41 @@ import Testing
             #expect(me.credits.reserved == 2 + 3 + estimate.credits)
         }
     }
+
+    @Test("POST /v1/jobs/estimate prices a body as POST /v1/jobs would, queues and holds nothing, and checks it the same way")
+    func estimate() async throws {
+        let pricing = try Pricing(json: #"{"builtin": {"credits_per_megapixel": 8, "credits_per_video_second": 20, "minimum": 2}}"#)
+        try await withServer(configure: { $0.pricing = pricing }) { server in
+            let (alice, _) = try await server.creator(credits: 10_000)
+            let image = CreateJobBody(kind: .image, prompt: "a fox", params: ParamsBody(width: 512, height: 512))
+            let prompt = "A fox wakes at dawn. It hunts in the snow. It sleeps under the stars"
+            let film = CreateJobBody(kind: .video, prompt: prompt,
+                                     params: ParamsBody(width: 640, height: 360, format: .mp4, durationS: 6, scenes: 3))
+            var quoted: [Int] = []
+            for body in [image, film] {
+                let answer = try await alice.send(.POST, "/v1/jobs/estimate", json: body)
+                #expect(answer.status == 200, "\(answer.text)")
+                let estimate = try answer.decode(EstimateResource.self)
+                #expect(estimate.available == 10_000, "an estimate holds nothing")
+                quoted.append(estimate.cost)
+                if body.kind == .video { #expect(estimate.scenes == 3 && estimate.width == 640) } else { #expect(estimate.scenes == nil) }
+            }
+            #expect(quoted[0] == 3)  // 0.26 MP × 8 = 2.1 → 3
+            let listed = try await alice.send(.GET, "/v1/jobs?limit=10").decode(ListBody<JobResource>.self)
+            #expect(listed.data.isEmpty, "an estimate queues nothing")
+            // The submission reserves exactly what was quoted.
+            #expect(try await alice.submit(image).cost == quoted[0])
+            #expect(try await alice.submit(film).cost == quoted[1])
+            let me = try await alice.send(.GET, "/v1/me").decode(CreatorResource.self)
+            #expect(me.credits.reserved == quoted[0] + quoted[1])
+            let after = try await alice.send(.POST, "/v1/jobs/estimate", json: image).decode(EstimateResource.self)
+            #expect(after.available == 10_000 - quoted[0] - quoted[1])
+
+            // Checked like a submission; only creators submit.
+            let bad = try await alice.send(.POST, "/v1/jobs/estimate",
+                                           json: CreateJobBody(kind: .image, prompt: "a fox", params: ParamsBody(width: 10)))
+            #expect(bad.status == 422 && bad.problem?.errors?.first?.field == "params.width")
+            #expect(try await server.admin.send(.POST, "/v1/jobs/estimate", json: image).status == 403)
+        }
+    }
 }

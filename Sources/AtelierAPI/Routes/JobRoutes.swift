@@ -18,33 +18,13 @@ extension RouteTable {
             }
             let body = try await services.json.decode(CreateJobBody.self, from: request)
             let idempotencyKey = request.headers[HTTPField.Name("Idempotency-Key")!]
-            var newJob: NewJob
-            do {
-                if let model = body.model, services.catalog.model(model) == nil {
-                    throw ValidationError(field: "model", message: "is not a known model; GET /v1/models lists them")
-                }
-                newJob = try body.request(idempotencyKey: idempotencyKey).validated(
-                    id: services.ids.jobID(), creator: creatorID,
-                    costModel: services.pricing.costModel(for: ModelID(rawValue: body.model ?? "builtin") ?? .builtin),
-                    requestFingerprint: idempotencyKey.map { _ in Self.fingerprint(body) }
-                )
-                if let plan = body.plan { newJob.params = try Self.withSuppliedPlan(plan, newJob) }
-            } catch let error as ValidationError {
-                throw APIProblem.validation(error)
-            }
-            if services.videoPoolDisabled && newJob.params.format.isAnimated {
-                throw APIProblem(.serviceUnavailable, slug: "video-pool-disabled", title: "This server cannot make videos",
-                                 detail: "ffmpeg was not found, so the video pool is disabled and \(newJob.params.format.rawValue) "
-                                    + "output cannot be made; the operator can \(FFmpeg.missingAdvice). PNG images still work")
-            }
+            var newJob = try Self.newJob(body, creator: creatorID, idempotencyKey: idempotencyKey, services: services)
             try await Self.screen(newJob.prompt, services: services)
             let outcome: EnqueueOutcome
             do {
                 if newJob.params.format.isFilm {
                     // A film and its scene jobs are queued together, in one transaction.
-                    let family = SceneJobs.split(newJob, costModel: services.pricing.costModel(for: newJob.model)) {
-                        services.ids.jobID()
-                    }
+                    let family = Self.family(of: newJob, services: services)
                     newJob.cost = family[0].cost
                     outcome = try await services.store.enqueue(family, now: services.clock.now)[0]
                 } else {
@@ -64,6 +44,26 @@ extension RouteTable {
             var headers: HTTPFields = [.location: "/v1/jobs/\(outcome.job.id.rawValue)"]
             if case .existing = outcome { headers[HTTPField.Name("Idempotent-Replayed")!] = "true" }
             return try services.json.response(resource, status: .accepted, headers: headers)
+        }
+
+        add(.post, "/v1/jobs/estimate") { request, _ in
+            guard case .creator(let creatorID) = try await services.auth.require(request, .creator) else {
+                throw APIProblem.forbidden("only creators submit jobs")
+            }
+            // The same checks and prices as POST /v1/jobs, and nothing queued or held.
+            let body = try await services.json.decode(CreateJobBody.self, from: request)
+            let newJob = try Self.newJob(body, creator: creatorID, idempotencyKey: nil, services: services)
+            var cost = newJob.cost
+            var scenes: Int?
+            if newJob.params.format.isFilm {
+                let family = Self.family(of: newJob, services: services)
+                cost = family[0].cost
+                scenes = family.count - 1
+            }
+            guard let creator = try await services.store.creator(id: creatorID) else { throw APIProblem.notFound("the creator") }
+            return try services.json.response(EstimateResource(
+                cost: cost, available: creator.account.available, scenes: scenes,
+                width: newJob.params.width, height: newJob.params.height, frames: newJob.params.frames))
         }
 
         add(.get, "/v1/jobs") { request, _ in
@@ -105,6 +105,37 @@ extension RouteTable {
     }
 
     /// Refuses a prompt the content policy (or the moderation endpoint) blocks, before anything is queued.
+    /// The job a creation body asks for, checked and priced (422 when a field is wrong; 503
+    /// when it needs the video pool and this server has none).
+    static func newJob(_ body: CreateJobBody, creator: CreatorID, idempotencyKey: String?,
+                       services: APIServices) throws -> NewJob {
+        var newJob: NewJob
+        do {
+            if let model = body.model, services.catalog.model(model) == nil {
+                throw ValidationError(field: "model", message: "is not a known model; GET /v1/models lists them")
+            }
+            newJob = try body.request(idempotencyKey: idempotencyKey).validated(
+                id: services.ids.jobID(), creator: creator,
+                costModel: services.pricing.costModel(for: ModelID(rawValue: body.model ?? "builtin") ?? .builtin),
+                requestFingerprint: idempotencyKey.map { _ in Self.fingerprint(body) }
+            )
+            if let plan = body.plan { newJob.params = try Self.withSuppliedPlan(plan, newJob) }
+        } catch let error as ValidationError {
+            throw APIProblem.validation(error)
+        }
+        if services.videoPoolDisabled && newJob.params.format.isAnimated {
+            throw APIProblem(.serviceUnavailable, slug: "video-pool-disabled", title: "This server cannot make videos",
+                             detail: "ffmpeg was not found, so the video pool is disabled and \(newJob.params.format.rawValue) "
+                                + "output cannot be made; the operator can \(FFmpeg.missingAdvice). PNG images still work")
+        }
+        return newJob
+    }
+
+    /// A film and its scene jobs, the film first; it costs what its scenes cost.
+    static func family(of film: NewJob, services: APIServices) -> [NewJob] {
+        SceneJobs.split(film, costModel: services.pricing.costModel(for: film.model)) { services.ids.jobID() }
+    }
+
     static func screen(_ prompt: String, services: APIServices) async throws {
         let verdict: ContentScreen.Verdict?
         do {

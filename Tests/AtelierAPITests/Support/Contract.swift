@@ -29,16 +29,17 @@ final class Contract: Sendable {
         return result
     }
 
-    /// The documented path template matching a concrete path.
+    /// The documented path template matching a concrete path; a literal segment wins over a
+    /// parameter (`/v1/jobs/estimate` before `/v1/jobs/{id}`), as in the router.
     func template(for path: String) -> String? {
         let segments = path.split(separator: "/", omittingEmptySubsequences: false)
-        return paths.keys.first { template in
+        return paths.keys.filter { template in
             let parts = template.split(separator: "/", omittingEmptySubsequences: false)
             // The tile route's last parameter spans the rest of the path (see its description).
             let spansRest = template.hasPrefix("/v1/ledger/tile/") && parts.last == "{path}"
             guard parts.count == segments.count || (spansRest && segments.count > parts.count) else { return false }
             return zip(parts, segments).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
-        }
+        }.min { $0.filter { $0 == "{" }.count < $1.filter { $0 == "{" }.count }
     }
 
     func check(method: String, url: String, response: APIResponse) throws {
