@@ -125,7 +125,7 @@ public final class ThrowawayPostgres: Sendable {
             .appendingPathComponent("atelier-pg-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let asUser: String? = getuid() == 0 ? "postgres" : nil
-        var server = ThrowawayPostgres(port: try freePort(), directory: directory, bin: bin, asUser: asUser)
+        var server = ThrowawayPostgres(port: try LoopbackPort.free(), directory: directory, bin: bin, asUser: asUser)
         if let asUser {
             try server.run("/bin/chown", ["-R", asUser, directory.path], asSelf: true)
         }
@@ -140,7 +140,7 @@ public final class ThrowawayPostgres: Sendable {
                 break
             } catch where attempt < 5 && server.portWasTaken() {
                 try? FileManager.default.removeItem(at: directory.appendingPathComponent("server.log"))
-                server = ThrowawayPostgres(port: try freePort(), directory: directory, bin: bin, asUser: asUser)
+                server = ThrowawayPostgres(port: try LoopbackPort.free(), directory: directory, bin: bin, asUser: asUser)
             }
         }
         ThrowawayPostgres.stopAtExit(server)
@@ -190,23 +190,6 @@ public final class ThrowawayPostgres: Sendable {
             if FileManager.default.isExecutableFile(atPath: bin.appendingPathComponent("initdb").path) { return bin }
         }
         return nil
-    }
-
-    /// A port that is free now and outside the kernel's ephemeral range (32768–60999 by
-    /// default), so that no client connection of a busy test run takes it as its source port
-    /// before the server binds it, or while a crashed server is down before its restart.
-    private static func freePort() throws -> Int {
-        let group = MultiThreadedEventLoopGroup.singleton
-        for _ in 0..<100 {
-            let candidate = Int.random(in: 15_000..<32_000)
-            guard let channel = try? ServerBootstrap(group: group).bind(host: "127.0.0.1", port: candidate).wait() else { continue }
-            try channel.close().wait()
-            return candidate
-        }
-        let channel = try ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0).wait()
-        let port = channel.localAddress?.port ?? 0
-        try channel.close().wait()
-        return port
     }
 
     /// Runs a program to its end, as the `postgres` user unless `asSelf`.

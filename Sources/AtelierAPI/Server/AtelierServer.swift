@@ -130,6 +130,7 @@ public final class AtelierServer: Sendable {
         table.addLedgerRoutes(services)
         table.addPlanningRoutes(services)
         table.addUploadRoutes(services)
+        table.addStudioRoutes(.bundled)
         return (router, table.routes)
     }
 
