@@ -66,7 +66,7 @@ struct StudioBrowserTests {
 
         // A first job, priced before it is sent; no worker runs yet, so it waits.
         try await browser.type("#prompt", "a lighthouse at dusk")
-        try await browser.waitFor("a price", "/^[0-9,]+$/.test(document.querySelector('#cost').textContent)")
+        try await browser.waitFor("a price", "document.querySelector('.estimate').ariaBusy === 'false' && /^[0-9,]+$/.test(document.querySelector('#cost').textContent)")
         try await browser.click("#submit")
         try await browser.waitForElement("#view-queue #queue-rows tr[data-status=queued]")
         let lighthouse = try await onlyJob(alice, prompt: "a lighthouse at dusk")
@@ -77,7 +77,7 @@ struct StudioBrowserTests {
         try await browser.select("#size", value: "1024x1024")
         try await browser.click("#seed-random")
         try await browser.type("#seed", "7")
-        try await browser.waitFor("the 1024×1024 price", "document.querySelector('#compose-note').textContent.startsWith('1024×1024')")
+        try await browser.waitFor("the 1024×1024 price", "document.querySelector('.estimate').ariaBusy === 'false' && document.querySelector('#compose-note').textContent.startsWith('1024×1024')")
         let shownCost = Int(try await browser.text("#cost").replacingOccurrences(of: ",", with: ""))
         try await browser.screenshot(to: shots.appendingPathComponent("2-compose.png"))
         try await browser.click("#submit")
@@ -165,7 +165,7 @@ struct StudioBrowserTests {
         try await browser.type("#scenes", "2")
         try await browser.type("#prompt", "A harbour at dawn. Gulls circle a lighthouse at night")
         try await browser.waitFor("a two-scene plan", timeout: .seconds(45),
-                                  "document.querySelectorAll('#plan-scenes li').length === 2 && document.querySelector('#compose-note').textContent.startsWith('2 scenes')")
+                                  "document.querySelector('.estimate').ariaBusy === 'false' && document.querySelectorAll('#plan-scenes li').length === 2 && document.querySelector('#compose-note').textContent.startsWith('2 scenes')")
         try await browser.screenshot(to: shots.appendingPathComponent("7-compose-film.png"))
         let filmCost = Int(try await browser.text("#cost").replacingOccurrences(of: ",", with: ""))
         let quote = try await alice.send(.POST, "/v1/jobs/estimate", json: CreateJobBody(

@@ -98,9 +98,17 @@ export class ComposeView {
     this.schedule();
   }
 
+  // Prices the form once typing pauses; the price box is aria-busy until the answer for the
+  // form as it now stands has arrived.
   schedule() {
     clearTimeout(this.timer);
+    this.sequence++;
+    $(".estimate").setAttribute("aria-busy", "true");
     this.timer = setTimeout(() => this.estimate(), 350);
+  }
+
+  settled(sequence) {
+    if (sequence === this.sequence) $(".estimate").setAttribute("aria-busy", "false");
   }
 
   dimensions() {
@@ -142,6 +150,7 @@ export class ComposeView {
       $("#cost").textContent = "–";
       note.textContent = "Write a prompt to see what it costs.";
       this.showAvailable();
+      this.settled(sequence);
       return;
     }
     try {
@@ -176,6 +185,7 @@ export class ComposeView {
       this.showError(error);
     }
     this.toggleFields();
+    this.settled(sequence);
   }
 
   showAvailable() {
