@@ -25,7 +25,7 @@ extension SQLiteJobStore {
                 arguments: [creator.rawValue]) ?? 0
             throw StoreError.insufficientCredits(creator, available: available, required: amount)
         }
-        try append(db, jobs.lazy.filter { $0.parentID == nil }.map {
+        try append(db, jobs.filter { $0.parentID == nil }.map {
             CreditLine(creator: $0.creatorID.rawValue, kind: "reserve", amount: $0.cost, job: $0.id.rawValue,
                        actor: $0.creatorID.rawValue, reason: nil)
         }, now: now)
@@ -42,33 +42,64 @@ extension SQLiteJobStore {
     }
 
     /// Appends lines to their creators' chains (see the schema): each line points at its
-    /// creator's line before, and the creator's row at its newest.
-    static func append(_ db: Database, _ lines: some Sequence<CreditLine>, now: Int64) throws {
-        var byCreator: [String: [CreditLine]] = [:]
-        for line in lines { byCreator[line.creator, default: []].append(line) }
-        guard !byCreator.isEmpty else { return }
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO credit_transactions (creator_id, previous_id, kind, amount, job_id, actor, reason, created_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        for creator in byCreator.keys.sorted() {
-            var previous = try Int64.fetchOne(
-                db.cachedStatement(sql: "SELECT last_line FROM creators WHERE id = ?"), arguments: [creator])
-            for line in byCreator[creator]! {
-                let row = SQLiteRawStatement(insert)
-                row.bind(1, line.creator)
-                row.bind(2, previous)
-                row.bind(3, line.kind)
-                row.bind(4, line.amount)
-                row.bind(5, line.job)
-                row.bind(6, line.actor)
-                row.bind(7, line.reason)
-                row.bind(8, now)
-                try row.run()
-                previous = db.lastInsertedRowID
+    /// creator's line before, and the creator's row at its newest. Ids are given here rather
+    /// than by SQLite (the log's writer is the database's only writer), so the chain is known
+    /// before anything is written and a batch goes in as multi-row inserts.
+    static func append(_ db: Database, _ lines: some Collection<CreditLine>, now: Int64) throws {
+        guard !lines.isEmpty else { return }
+        var next = (try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(id) FROM credit_transactions")) ?? 0) + 1
+        // Each creator's newest line so far (one hash per line: a batch is thousands of lines).
+        var newest: [String: Int64] = [:]
+        let read = try db.cachedStatement(sql: "SELECT last_line FROM creators WHERE id = ?")
+        var chunk: [(id: Int64, previous: Int64?, line: CreditLine)] = []
+        chunk.reserveCapacity(min(lines.count, appendChunk))
+        for line in lines {
+            let id = next
+            // 0: the creator's first line in this batch (ids start at 1); its row knows the one before.
+            let before = exchange(&newest[line.creator, default: 0], with: id)
+            let previous = before != 0 ? before : try Int64.fetchOne(read, arguments: [line.creator])
+            chunk.append((id, previous, line))
+            next += 1
+            if chunk.count == appendChunk {
+                try insert(db, chunk, now: now)
+                chunk.removeAll(keepingCapacity: true)
             }
-            try db.cachedStatement(sql: "UPDATE creators SET last_line = ? WHERE id = ?").execute(arguments: [previous, creator])
         }
+        if !chunk.isEmpty { try insert(db, chunk, now: now) }
+        let update = try db.cachedStatement(sql: "UPDATE creators SET last_line = ? WHERE id = ?")
+        for (creator, last) in newest { try update.execute(arguments: [last, creator]) }
+    }
+
+    /// Stores `new` and returns what `value` held, in one access.
+    private static func exchange(_ value: inout Int64, with new: Int64) -> Int64 {
+        defer { value = new }
+        return value
+    }
+
+    /// Lines per INSERT statement in `append`.
+    private static let appendChunk = 64
+
+    private static func insert(_ db: Database, _ rows: [(id: Int64, previous: Int64?, line: CreditLine)], now: Int64) throws {
+        let values = repeatElement("(?, ?, ?, ?, ?, ?, ?, ?, ?)", count: rows.count).joined(separator: ", ")
+        // Bound through SQLite's C API: a line is written for every job queued and ended.
+        let statement = SQLiteRawStatement(try db.cachedStatement(sql: """
+            INSERT INTO credit_transactions (id, creator_id, previous_id, kind, amount, job_id, actor, reason, created_at)
+            VALUES \(values)
+            """))
+        var index: Int32 = 0
+        for row in rows {
+            statement.bind(index + 1, row.id)
+            statement.bind(index + 2, row.line.creator)
+            statement.bind(index + 3, row.previous)
+            statement.bind(index + 4, row.line.kind)
+            statement.bind(index + 5, row.line.amount)
+            statement.bind(index + 6, row.line.job)
+            statement.bind(index + 7, row.line.actor)
+            statement.bind(index + 8, row.line.reason)
+            statement.bind(index + 9, now)
+            index += 9
+        }
+        try statement.run()
     }
 
     /// Settles the reservation of every job of `ids` that has just ended and still holds one.
