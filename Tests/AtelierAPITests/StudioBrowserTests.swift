@@ -1,4 +1,5 @@
 import AtelierLedger
+import AtelierTestSupport
 import AtelierWire
 import Foundation
 import Testing
@@ -28,10 +29,11 @@ struct StudioBrowserTests {
         try await withServer(workers: 0, configure: { $0.ledgerKey = ledgerKey }) { server in
             let (alice, creator) = try await server.creator("alice", credits: 5_000)
             let (_, worker) = try await server.worker("gpu-box-1")
+            let relay = try await LoopbackRelay.start(to: try #require(URLComponents(string: server.url)?.port))
             let browser = try await Browser.launch()
             var remote: AtelierProcess?
             do {
-                try await journey(server: server, browser: browser, alice: alice, creator: creator) {
+                try await journey(server: server, relay: relay, browser: browser, alice: alice, creator: creator) {
                     // The work starts only when the test says so: until then jobs stay queued.
                     let process = try AtelierProcess(["worker", "--server", server.url, "--pool", "image", "--slots", "1",
                                                       "--log-level", "error"], environment: ["ATELIER_API_KEY": worker.apiKey ?? ""])
@@ -42,18 +44,21 @@ struct StudioBrowserTests {
                 Issue.record("\(error)\nthe browser's console:\n\(console.joined(separator: "\n"))")
                 remote?.signal(SIGKILL)
                 await browser.quit()
+                await relay.stop()
                 throw error
             }
             remote?.signal(SIGTERM)
             await remote?.waitForExit()
             await browser.quit()
+            await relay.stop()
         }
     }
 
-    private func journey(server: TestServer, browser: Browser, alice: API, creator: CreatorResource,
+    /// The browser reaches the server through `relay`, which the test can cut.
+    private func journey(server: TestServer, relay: LoopbackRelay, browser: Browser, alice: API, creator: CreatorResource,
                          startWorker: () throws -> Void) async throws {
         let shots = Self.screenshots
-        try await browser.open(server.url + "/")
+        try await browser.open("http://127.0.0.1:\(relay.port)/")
 
         // Signing in: a wrong key is explained, a creator's key opens Compose.
         try await signIn(browser, key: "atl_creator_not-a-real-key")
@@ -98,8 +103,8 @@ struct StudioBrowserTests {
         #expect(try await browser.text("#queue-rows tr[data-id='\(fox.id)'] .position") == "#1")
         try await browser.screenshot(to: shots.appendingPathComponent("3-queue.png"))
 
-        // The operator sees alice's waiting job and what it holds.
-        try await signOutAndIn(browser, key: TestServer.adminKey)
+        // The operator sees alice's waiting job and what it holds (signing in from the keyboard).
+        try await signOutAndIn(browser, key: TestServer.adminKey, pressingEnter: true)
         try await browser.waitForElement("#view-operators #creator-rows tr[data-creator='\(creator.id)']")
         try await browser.waitFor("alice's queued job in the image pool",
                                   "[...document.querySelectorAll('#queues table')].some(t => t.caption.textContent.startsWith('image') && t.querySelector(\"tr[data-creator='\(creator.id)'] td:nth-child(2)\")?.textContent === '1')")
@@ -110,6 +115,15 @@ struct StudioBrowserTests {
         try await signOutAndIn(browser, key: creator.apiKey ?? "")
         try await browser.click("#nav a[data-view=queue]")
         try await browser.waitForElement("#queue-rows tr[data-id='\(fox.id)']")
+
+        // The connection drops: the row says so until its event stream is open again.
+        let foxRow = "document.querySelector(\"#queue-rows tr[data-id='\(fox.id)']\")"
+        try await browser.waitFor("the fox's stream to open", "\(foxRow)?.classList.contains('reconnecting') === false")
+        await relay.down()
+        try await browser.waitFor("the fox's stream to be lost", "\(foxRow)?.classList.contains('reconnecting')")
+        try await browser.screenshot(to: shots.appendingPathComponent("3b-queue-reconnecting.png"))
+        relay.up()
+        try await browser.waitFor("the fox's stream to be back", "\(foxRow)?.classList.contains('reconnecting') === false")
         try startWorker()
         try await browser.waitFor("the fox to succeed", timeout: .seconds(90),
                                   "document.querySelector(\"#queue-rows tr[data-id='\(fox.id)']\")?.dataset.status === 'succeeded'")
@@ -198,16 +212,20 @@ struct StudioBrowserTests {
         try await browser.screenshot(to: shots.appendingPathComponent("10-operators-granted.png"))
     }
 
-    private func signIn(_ browser: Browser, key: String) async throws {
+    private func signIn(_ browser: Browser, key: String, pressingEnter: Bool = false) async throws {
         try await browser.type("#api-key", key)
-        try await browser.click("#sign-in-form button[type=submit]")
+        if pressingEnter {
+            try await browser.keys("#api-key", "\u{E007}")
+        } else {
+            try await browser.click("#sign-in-form button[type=submit]")
+        }
     }
 
-    private func signOutAndIn(_ browser: Browser, key: String) async throws {
+    private func signOutAndIn(_ browser: Browser, key: String, pressingEnter: Bool = false) async throws {
         try await browser.click("#sign-out")
         try await browser.waitForElement("#view-sign-in #api-key")
         #expect(try await browser.script("return sessionStorage.getItem('atelier.key')") == nil)
-        try await signIn(browser, key: key)
+        try await signIn(browser, key: key, pressingEnter: pressingEnter)
     }
 
     /// The job of `prompt` the creator has (submitted through the page).

@@ -12,6 +12,7 @@ export class QueueView {
     this.studio = studio;
     this.jobs = new Map();     // id → job (as last known)
     this.streams = new Map();  // id → AbortController
+    this.lost = new Set();     // ids whose stream dropped and is not back yet
     this.timer = null;
     this.active = false;
   }
@@ -26,6 +27,7 @@ export class QueueView {
     clearTimeout(this.timer);
     for (const controller of this.streams.values()) controller.abort();
     this.streams.clear();
+    this.lost.clear();
   }
 
   async refresh() {
@@ -65,7 +67,7 @@ export class QueueView {
   follow() {
     const wanted = new Set(this.ordered().unfinished.slice(0, streamed).map((job) => job.id));
     for (const [id, controller] of this.streams) {
-      if (!wanted.has(id)) { controller.abort(); this.streams.delete(id); }
+      if (!wanted.has(id)) { controller.abort(); this.streams.delete(id); this.lost.delete(id); }
     }
     for (const id of wanted) {
       if (this.streams.has(id)) continue;
@@ -73,7 +75,11 @@ export class QueueView {
       this.streams.set(id, controller);
       this.studio.api.followJob(id, (name, data) => this.update(id, data), controller.signal,
                                 (connected) => this.connection(id, connected))
-        .finally(() => { if (this.streams.get(id) === controller) this.streams.delete(id); });
+        .finally(() => {
+          if (this.streams.get(id) !== controller) return;
+          this.streams.delete(id);
+          this.lost.delete(id);
+        });
     }
   }
 
@@ -92,7 +98,10 @@ export class QueueView {
     }
   }
 
+  // A row says "reconnecting" from the moment its stream drops until it is open again, across
+  // the list's refreshes.
   connection(id, connected) {
+    if (connected) this.lost.delete(id); else this.lost.add(id);
     const row = document.querySelector(`#queue-rows tr[data-id="${CSS.escape(id)}"]`);
     row?.classList.toggle("reconnecting", !connected);
   }
@@ -114,7 +123,7 @@ export class QueueView {
     const percent = Math.round((job.progress ?? 0) * 100);
     const cancellable = !terminal.has(job.status) && !job.cancel_requested;
     const status = job.cancel_requested && !terminal.has(job.status) ? "cancelling" : job.status;
-    return el("tr", { dataset: { id: job.id, status: job.status } },
+    return el("tr", { dataset: { id: job.id, status: job.status }, class: this.lost.has(job.id) && "reconnecting" },
       el("td", { class: "prompt", title: job.prompt }, shortPrompt(job.prompt, 90),
          job.error ? el("div", { class: "error small", text: job.error.message }) : null),
       el("td", { text: `${job.kind} · ${job.params.format}` }),
