@@ -22,6 +22,10 @@ public final class SQLiteJobStore: JobStore {
     public let workSignal = WorkSignal()
     public let defaultQuotas: Quotas
 
+    /// Page cache sizes, in KiB, of the writing connection and of each reading one.
+    static let writerCacheKiB = 16_384
+    static let readerCacheKiB = 4_096
+
     /// WAL frames (pages) beyond which housekeeping checkpoints through the writer and truncates.
     static let walFrameLimit = 16_384
 
@@ -35,9 +39,12 @@ public final class SQLiteJobStore: JobStore {
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA page_size = 8192")
             try db.execute(sql: "PRAGMA synchronous = \(durability == .full ? "FULL" : "NORMAL")")
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Page caches: the writer's holds the pages a batch touches (more than 16 MB made no
+            // difference to any benchmark); readers look up a few pages per request. Together
+            // with no memory map, this keeps a server with 100,000 queued jobs near 75 MB
+            // (64 MB caches and a 1 GB map: 184 MB, the map counting every page it touched).
+            try db.execute(sql: "PRAGMA cache_size = -\(db.configuration.readonly ? Self.readerCacheKiB : Self.writerCacheKiB)")
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
-            try db.execute(sql: "PRAGMA mmap_size = 1073741824")
             // Checkpoints run from `performHousekeeping`, off the commit path; an automatic one
             // would stall whichever commit crossed the threshold (measured: p99 dispatch 15 ms → 1 ms).
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
