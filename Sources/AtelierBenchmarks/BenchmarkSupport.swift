@@ -19,7 +19,10 @@ public enum BenchEngine: Sendable {
 /// Shared pieces of the benchmarks: fresh stores, creators, job factories and statistics.
 struct BenchmarkBed {
     let directory: URL
-    let store: any JobStore
+    /// The store nodes: one, or on PostgreSQL several stores on the one database, as several
+    /// `atelier serve` processes would have.
+    let nodes: [any JobStore]
+    var store: any JobStore { nodes[0] }
     let clock = SystemWallClock()
     let ids: IDGenerator
 
@@ -27,34 +30,39 @@ struct BenchmarkBed {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("atelier-bench-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         self.init(directory: directory,
-                  store: try SQLiteJobStore(path: directory.appendingPathComponent("bench.sqlite").path, durability: durability))
+                  nodes: [try SQLiteJobStore(path: directory.appendingPathComponent("bench.sqlite").path, durability: durability)])
     }
 
-    private init(directory: URL, store: any JobStore) {
+    private init(directory: URL, nodes: [any JobStore]) {
         self.directory = directory
-        self.store = store
+        self.nodes = nodes
         ids = IDGenerator(clock: clock)
     }
 
-    init(engine: BenchEngine) async throws {
+    /// A fresh store; `nodes` > 1 opens that many stores on one PostgreSQL database (SQLite has
+    /// one node only).
+    init(engine: BenchEngine, nodes count: Int = 1) async throws {
         switch engine {
         case .sqlite(let durability):
+            precondition(count == 1, "an embedded SQLite store is one node")
             try self.init(durability: durability)
         case .postgres(let url):
-            let store = try await PostgresJobStore(url: url)
-            try await store.removeEverything()
+            let first = try await PostgresJobStore(url: url)
+            try await first.removeEverything()
+            var nodes: [any JobStore] = [first]
+            for _ in 1..<max(count, 1) { nodes.append(try await PostgresJobStore(url: url)) }
             self.init(directory: FileManager.default.temporaryDirectory.appendingPathComponent("atelier-bench-\(UUID().uuidString)"),
-                      store: store)
+                      nodes: nodes)
         }
     }
 
-    /// Runs the store's housekeeping every second, as the maintenance service does in production.
+    /// Runs each node's housekeeping every second, as the maintenance service does in production.
     func startHousekeeping() -> Task<Void, Never> {
-        let store = self.store
+        let nodes = self.nodes
         return Task {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(1))
-                try? await store.performHousekeeping()
+                for node in nodes { try? await node.performHousekeeping() }
             }
         }
     }

@@ -3,17 +3,19 @@ import AtelierCore
 import Foundation
 
 /// (c) Fairness under a flood, with one worker running 5 ms jobs, and weighted shares among
-/// three flooding creators.
+/// three flooding creators. With `nodes` > 1 (PostgreSQL) the same probes run through several
+/// store nodes on one database: the worker's round trips go to each node in turn, as behind a
+/// load balancer, and the light creators submit through another node; the weighted shares are
+/// leased by one dispatcher per node at once.
 public enum FairnessBenchmark {
-    public static func flood(engine: BenchEngine, floodSize: Int = 10_000) async throws -> [BenchmarkResult] {
-        let bed = try await BenchmarkBed(engine: engine)
+    public static func flood(engine: BenchEngine, floodSize: Int = 10_000, nodes: Int = 1) async throws -> [BenchmarkResult] {
+        let bed = try await BenchmarkBed(engine: engine, nodes: nodes)
         let housekeeping = bed.startHousekeeping()
         defer { housekeeping.cancel(); bed.remove() }
         let creators = try await bed.makeCreators(5)
         let flooder = creators[0], light = Array(creators.dropFirst())
-        let store = bed.store
         for start in stride(from: 0, to: floodSize, by: 1_000) {
-            _ = try await store.enqueue((start..<min(floodSize, start + 1_000)).map { _ in bed.job(flooder) }, now: bed.clock.now)
+            _ = try await bed.store.enqueue((start..<min(floodSize, start + 1_000)).map { _ in bed.job(flooder) }, now: bed.clock.now)
         }
         let lightJobs = light.count * 20
         let log = DispatchLog()
@@ -21,36 +23,42 @@ public enum FairnessBenchmark {
             // A worker slot: acknowledge each job and fetch the next in one round trip.
             let request = bed.leaseRequest(worker: "single", limit: 1)
             var next: Lease?
+            var round = 0
             while await log.lightServed < lightJobs {
-                if next == nil { next = try await store.leaseJobs(request, now: bed.clock.now).first }
+                let node = bed.nodes[round % bed.nodes.count]
+                round += 1
+                if next == nil { next = try await node.leaseJobs(request, now: bed.clock.now).first }
                 guard let lease = next else {
                     try await Task.sleep(for: .milliseconds(1))
                     continue
                 }
                 await log.leased(lease.job.creatorID, isLight: lease.job.creatorID != flooder, at: ContinuousClock.now)
                 try await Task.sleep(until: .now + .milliseconds(5), tolerance: .zero, clock: .continuous)  // the job's work
-                next = try await store.complete([Completion(token: lease.token)], thenLease: request, now: bed.clock.now).leases.first
+                next = try await node.complete([Completion(token: lease.token)], thenLease: request, now: bed.clock.now).leases.first
             }
         }
         try await Task.sleep(for: .milliseconds(100))  // the flood is being served
         for creator in light {
             await log.arrived(creator, at: ContinuousClock.now)
-            _ = try await store.enqueue((0..<20).map { _ in bed.job(creator) }, now: bed.clock.now)
+            _ = try await bed.nodes[bed.nodes.count - 1].enqueue((0..<20).map { _ in bed.job(creator) }, now: bed.clock.now)
         }
         try await worker.value
         let waits = await log.lightWaitsInMilliseconds()
         let firstWait = await log.worstFirstWaitInMilliseconds()
         let p99 = percentile(waits, 99) / 1000
+        let through = nodeLabel(nodes)
         return [
-            BenchmarkResult(name: "c) flood of \(floodSize) by A, then 4 × 20: worst first-job wait of B–E",
+            BenchmarkResult(name: "c) flood of \(floodSize) by A, then 4 × 20\(through): worst first-job wait of B–E",
                             value: firstWait, unit: "ms", target: "≤ 30 ms", isMet: firstWait <= 30),
-            BenchmarkResult(name: "c) flood: p99 wait of B–E's 80 jobs", value: p99, unit: "s", target: "≤ 0.6 s",
+            BenchmarkResult(name: "c) flood\(through): p99 wait of B–E's 80 jobs", value: p99, unit: "s", target: "≤ 0.6 s",
                             isMet: p99 <= 0.6),
         ]
     }
 
-    public static func weightedShares(engine: BenchEngine, dispatches: Int = 7_000) async throws -> [BenchmarkResult] {
-        let bed = try await BenchmarkBed(engine: engine)
+    private static func nodeLabel(_ nodes: Int) -> String { nodes > 1 ? ", \(nodes) nodes" : "" }
+
+    public static func weightedShares(engine: BenchEngine, dispatches: Int = 7_000, nodes: Int = 1) async throws -> [BenchmarkResult] {
+        let bed = try await BenchmarkBed(engine: engine, nodes: nodes)
         let housekeeping = bed.startHousekeeping()
         defer { housekeeping.cancel(); bed.remove() }
         let weights = [1, 2, 4]
@@ -62,12 +70,23 @@ public enum FairnessBenchmark {
                 _ = try await bed.store.enqueue(batch, now: bed.clock.now)
             }
         }
-        var service: [CreatorID: Double] = [:]
-        var leased = 0
-        while leased < dispatches {
-            let leases = try await bed.store.leaseJobs(bed.leaseRequest(worker: "w", limit: 100), now: bed.clock.now)
-            for lease in leases { service[lease.job.creatorID, default: 0] += Double(lease.job.cost) }
-            leased += leases.count
+        // One dispatcher per node, all at once, each leasing its part of the dispatches.
+        let service = try await withThrowingTaskGroup(of: [CreatorID: Double].self) { group in
+            for (index, node) in bed.nodes.enumerated() {
+                let share = dispatches / bed.nodes.count + (index < dispatches % bed.nodes.count ? 1 : 0)
+                group.addTask {
+                    var service: [CreatorID: Double] = [:]
+                    var leased = 0
+                    while leased < share {
+                        let leases = try await node.leaseJobs(bed.leaseRequest(worker: "w\(index)", limit: min(100, share - leased)),
+                                                              now: bed.clock.now)
+                        for lease in leases { service[lease.job.creatorID, default: 0] += Double(lease.job.cost) }
+                        leased += leases.count
+                    }
+                    return service
+                }
+            }
+            return try await group.reduce(into: [:]) { total, part in total.merge(part, uniquingKeysWith: +) }
         }
         let total = service.values.reduce(0, +)
         let deviations = zip(creators, weights).map { creator, weight in
@@ -77,9 +96,9 @@ public enum FairnessBenchmark {
         let jain = pow(normalised.reduce(0, +), 2) / (Double(normalised.count) * normalised.map { $0 * $0 }.reduce(0, +))
         let worst = deviations.max()! * 100
         return [
-            BenchmarkResult(name: "c) weights 1:2:4 flooding, \(dispatches) dispatches, random costs: worst share error",
+            BenchmarkResult(name: "c) weights 1:2:4 flooding, \(dispatches) dispatches\(nodeLabel(nodes)), random costs: worst share error",
                             value: worst, unit: "points", target: "≤ 2 points", isMet: worst <= 2),
-            BenchmarkResult(name: "c) weights 1:2:4: Jain's index over weight-normalised service",
+            BenchmarkResult(name: "c) weights 1:2:4\(nodeLabel(nodes)): Jain's index over weight-normalised service",
                             value: jain, unit: "", target: "≥ 0.99", isMet: jain >= 0.99),
         ]
     }

@@ -23,6 +23,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Run throughput, phases, latency and fairness on this PostgreSQL database instead (its tables are emptied!).")
     var database: String?
 
+    @Option(help: "With --database: run the fairness probes through this many store nodes on the one database as well.")
+    var nodes = 1
+
     @Option(help: "Entries in the ledger benchmark (default 1,000,000; 20,000 with --quick).")
     var entries: Int?
 
@@ -31,6 +34,9 @@ struct BenchCommand: AsyncParsableCommand {
 
     func run() async throws {
         let selected = Set(only.split(separator: ",").map(String.init))
+        guard nodes == 1 || (database != nil && (1...8).contains(nodes)) else {
+            throw ValidationError("--nodes needs --database (an embedded SQLite store is one node) and is at most 8")
+        }
         let modes: [BenchEngine]
         switch (database, durability) {
         case (let url?, _): modes = [.postgres(url)]
@@ -62,6 +68,10 @@ struct BenchCommand: AsyncParsableCommand {
             if selected.contains("fairness") {
                 report(try await FairnessBenchmark.flood(engine: mode))
                 report(try await FairnessBenchmark.weightedShares(engine: mode))
+                if nodes > 1 {
+                    report(try await FairnessBenchmark.flood(engine: mode, nodes: nodes))
+                    report(try await FairnessBenchmark.weightedShares(engine: mode, nodes: nodes))
+                }
             }
         }
         if selected.contains("backlog") {

@@ -11,7 +11,7 @@ extension PostgresJobStore {
         let logger = self.logger
         let maxRunning = defaultQuotas.maxRunningJobs
         // One job, the idle worker's request, is one statement and one round trip.
-        let batch = if request.limit == 1 {
+        let batch = if request.limit == 1 && !Self.planAfterLocking {
             try await statement { connection in
                 try await Self.leaseOne(connection, request, now: now, maxRunning: maxRunning, logger: logger)
             }
@@ -48,11 +48,13 @@ extension PostgresJobStore {
     /// Plans and records one lease batch, in dispatch order.
     static func lease(_ connection: PostgresConnection, _ request: LeaseRequest, now: Date, maxRunning: Int?,
                       logger: Logger) async throws -> LeaseBatch {
-        if request.limit == 1 { return try await leaseOne(connection, request, now: now, maxRunning: maxRunning, logger: logger) }
+        if request.limit == 1 && !planAfterLocking {
+            return try await leaseOne(connection, request, now: now, maxRunning: maxRunning, logger: logger)
+        }
         let models = request.models.map(\.rawValue).sorted()
         var planner = PostgresLeasePlanner(
             connection: connection, logger: logger, pool: request.pool, models: models, limit: request.limit,
-            defaultMaxRunning: maxRunning)
+            defaultMaxRunning: maxRunning, readsHeadsAfterLocking: planAfterLocking)
         let plan = try await planner.plan()
         guard !plan.jobs.isEmpty else {
             // Nothing planned: was there work that other dispatchers held?
@@ -185,6 +187,14 @@ private struct LeaseOneStatement: PostgresPreparedQuery {
 /// A lease plan that counted a job another dispatcher had just taken; the transaction that made
 /// it is rolled back and run again with a fresh snapshot.
 struct StaleDispatchPlan: Error {}
+
+extension PostgresJobStore {
+    /// Set while a dispatch is planned again after a stale plan: the planner then reads each
+    /// creator's jobs in a statement after the one that locked the creator, so what it reads is
+    /// what it may lease (one more round trip per creator; a single-job lease goes through the
+    /// planner too).
+    @TaskLocal static var planAfterLocking = false
+}
 
 /// Applies a lease plan: the jobs become running under a new fence, and the creators' fair-queue
 /// rows take their new passes. Prepared: it runs on every dispatch.

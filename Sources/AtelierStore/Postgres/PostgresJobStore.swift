@@ -115,17 +115,23 @@ public final class PostgresJobStore: JobStore {
 
     /// Runs `attempt` again when PostgreSQL aborted it to resolve a deadlock or a serialisation
     /// failure (up to four times in all), or when a dispatch plan went stale under a concurrent
-    /// dispatcher (up to sixteen: each retry reads afresh, and the window is one statement wide).
+    /// dispatcher. A stale plan is planned again reading each creator's jobs only after its
+    /// row is locked (`planAfterLocking`), which cannot go stale; retrying the one-statement
+    /// plan instead (up to sixteen times) let two dispatchers leasing back to back from the
+    /// same few creators fall into step, each plan of one straddling the other's commit, until
+    /// the retries ran out (found by the two-node fairness benchmark).
     private func retryingTransient<T: Sendable>(_ attempt: () async throws -> T) async throws -> T {
         var attempts = 0
+        var planAfterLocking = false
         while true {
             attempts += 1
             do {
-                return try await attempt()
+                return try await Self.$planAfterLocking.withValue(planAfterLocking) { try await attempt() }
             } catch let error as PSQLError where attempts < 4 && Self.isTransient(error) {
                 logger.debug("retrying a transaction after \(error.serverInfo?[.sqlState] ?? "?")")
-            } catch is StaleDispatchPlan where attempts < 16 {
+            } catch is StaleDispatchPlan where attempts < 4 {
                 logger.debug("planning a lease again: another dispatcher took a planned job")
+                planAfterLocking = true
             } catch is StaleDispatchPlan {
                 throw StoreError(.unavailable, "dispatch kept colliding with other dispatchers; try again shortly")
             }

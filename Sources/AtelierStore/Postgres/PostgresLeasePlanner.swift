@@ -47,19 +47,23 @@ struct PostgresLeasePlanner {
     let limit: Int
     /// The running cap of creators without one of their own (nil: none).
     let defaultMaxRunning: Int?
+    /// Read each creator's jobs in a statement after the one that locked it (see
+    /// `PostgresJobStore.planAfterLocking`) instead of with the page that locks it.
+    let readsHeadsAfterLocking: Bool
 
     private var lines: [CreatorLine] = []
     private var boundary: (pass: Int64, activation: Int64)?
     private var hasUnread = true
 
     init(connection: PostgresConnection, logger: Logger, pool: PoolName, models: [String], limit: Int,
-         defaultMaxRunning: Int?) {
+         defaultMaxRunning: Int?, readsHeadsAfterLocking: Bool = false) {
         self.connection = connection
         self.logger = logger
         self.pool = pool
         self.models = models
         self.limit = limit
         self.defaultMaxRunning = defaultMaxRunning
+        self.readsHeadsAfterLocking = readsHeadsAfterLocking
     }
 
     /// The jobs to lease, in dispatch order, and each touched creator's new pass and count.
@@ -103,7 +107,9 @@ struct PostgresLeasePlanner {
 
     private mutating func readCreators() async throws {
         let page = min(64, max(8, limit + 1))
-        let heads = min(64, limit)
+        // With no heads in the page, each creator's are read by `readMoreHeads`, in a later
+        // statement and so with a snapshot taken after the lock.
+        let heads = readsHeadsAfterLocking ? 0 : min(64, limit)
         let after = boundary ?? (pass: Int64.min, activation: Int64.min)
         let rows = try await connection.rows(CreatorPageStatement(
             pool: pool.rawValue, afterPass: after.pass, afterActivation: after.activation, page: Int64(page),
@@ -123,7 +129,7 @@ struct PostgresLeasePlanner {
                     (id: id, cost: Int(columns.integer(6) ?? 1), priority: Int(columns.integer(7) ?? 0)))
             }
         }
-        for index in pageLines.indices where pageLines[index].heads.count < heads {
+        for index in pageLines.indices where heads > 0 && pageLines[index].heads.count < heads {
             pageLines[index].headsComplete = true
         }
         // Creators already read (the previous boundary is read again) are not added twice.
@@ -138,13 +144,13 @@ struct PostgresLeasePlanner {
         lines += pageLines.filter { !known.contains($0.creator) }
     }
 
-    /// Reads the creator's next head jobs after the ones already planned.
+    /// Reads the creator's next head jobs after the ones already planned (its first ones when
+    /// the page brought none).
     private mutating func readMoreHeads(_ index: Int) async throws {
-        guard !lines[index].headsComplete, let last = lines[index].heads.last else {
-            lines[index].headsComplete = true
-            return
-        }
+        guard !lines[index].headsComplete else { return }
         let chunk = Int64(min(256, max(1, limit)))
+        // Before every job: a priority above any and an id below any.
+        let last = lines[index].heads.last ?? (id: "", cost: 0, priority: Int.max)
         let rows = try await connection.query("""
             SELECT id, cost, priority FROM jobs
             WHERE pool = \(pool.rawValue) AND creator_id = \(lines[index].creator.rawValue) AND state = 'queued'
