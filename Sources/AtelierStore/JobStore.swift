@@ -107,6 +107,9 @@ public protocol JobStore: Sendable {
     /// Rung whenever jobs become ready in a pool, so idle workers wake without polling.
     var workSignal: WorkSignal { get }
 
+    /// The count of committed writes, when this engine sees every write (nil otherwise).
+    var writeGeneration: WriteGeneration? { get }
+
     /// The chain of title kept in the same database (entries are queued by `complete`).
     var ledger: any LedgerStore { get }
 
@@ -115,6 +118,9 @@ public protocol JobStore: Sendable {
 }
 
 extension JobStore {
+    /// Engines that cannot see every write (another node's, another process's) have no count.
+    public var writeGeneration: WriteGeneration? { nil }
+
     /// Stores a new creator that has no API key (embedded use, tests, benchmarks).
     public func createCreator(_ creator: Creator) async throws {
         try await createCreator(creator, keyHash: nil)

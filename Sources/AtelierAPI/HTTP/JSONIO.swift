@@ -76,7 +76,16 @@ public struct JSONIO: Sendable {
     func response(_ value: some Encodable, status: HTTPResponse.Status = .ok, headers: HTTPFields = [:]) throws -> Response {
         var headers = headers
         headers[.contentType] = "application/json"
-        let data = try WireCoding.encoder().encode(value)
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: try encode(value)))
+    }
+
+    /// A JSON body, encoded once to be sent now or later (see `JobDocumentCache`).
+    func encode(_ value: some Encodable) throws -> ByteBuffer {
+        ByteBuffer(bytes: try WireCoding.encoder().encode(value))
+    }
+
+    /// A 200 response with a body `encode` produced.
+    func response(encoded body: ByteBuffer) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
     }
 }

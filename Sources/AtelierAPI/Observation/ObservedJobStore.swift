@@ -22,6 +22,7 @@ public final class ObservedJobStore: JobStore {
     }
 
     public var workSignal: WorkSignal { base.workSignal }
+    public var writeGeneration: WriteGeneration? { base.writeGeneration }
     public var ledger: any LedgerStore { base.ledger }
 
     // MARK: Pass-through reads

@@ -78,8 +78,9 @@ extension RouteTable {
 
         add(.get, "/v1/jobs/{id}") { request, context in
             let principal = try await services.auth.require(request, .creator, .admin)
-            let job = try await Self.job(context, services: services, scope: APIServices.scope(of: principal))
-            return try services.json.response(try await services.resource(for: job, request: request))
+            guard let id = context.parameters.get("id").flatMap(JobID.init(rawValue:)) else { throw APIProblem.notFound("the job") }
+            let body = try await services.jobDocument(id: id, scope: APIServices.scope(of: principal), request: request)
+            return services.json.response(encoded: body)
         }
 
         add(.post, "/v1/jobs/{id}/cancel") { request, context in

@@ -40,6 +40,8 @@ public struct APIServices: Sendable {
     public let videoPoolDisabled: Bool
     /// Reads uploads (ffmpeg and ffprobe); nil when either is missing.
     public let mediaInspector: MediaInspector?
+    /// Job documents read since the last write (embedded SQLite only; nil with PostgreSQL).
+    public let jobDocuments: JobDocumentCache?
 
     /// The base of absolute links: the configured public URL, or the Host the client used.
     func baseURL(for request: Request) -> String {
@@ -67,6 +69,20 @@ public struct APIServices: Sendable {
             }
         }
         return JobResource(job, artifacts: artifacts)
+    }
+
+    /// The body of `GET /v1/jobs/{id}`: from the document cache when no write happened since
+    /// it was read, else read, encoded and kept. A succeeded job's document is never kept: its
+    /// artifact links are signed for the moment and the host of each request.
+    func jobDocument(id: JobID, scope: AccessScope, request: Request) async throws -> ByteBuffer {
+        let readAt = jobDocuments?.generation
+        if let cached = jobDocuments?.document(for: id, scope: scope) { return cached }
+        guard let job = try await store.job(id: id, scope: scope) else { throw APIProblem.notFound("the job") }
+        let body = try json.encode(try await resource(for: job, request: request))
+        if let jobDocuments, let readAt, job.status != .succeeded {
+            jobDocuments.keep(body, for: id, owner: job.creatorID, readAt: readAt)
+        }
+        return body
     }
 
     /// What a principal may see.

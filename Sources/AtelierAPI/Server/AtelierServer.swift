@@ -105,7 +105,8 @@ public final class AtelierServer: Sendable {
             ),
             // Only this process's own workers need ffmpeg; remote workers bring their own.
             videoPoolDisabled: ffmpeg == nil && configuration.workers > 0,
-            mediaInspector: ffmpeg.flatMap { ffmpeg in ffprobe.map { MediaInspector(ffmpeg: ffmpeg, ffprobe: $0) } }
+            mediaInspector: ffmpeg.flatMap { ffmpeg in ffprobe.map { MediaInspector(ffmpeg: ffmpeg, ffprobe: $0) } },
+            jobDocuments: store.writeGeneration.map { JobDocumentCache(writes: $0) }
         )
         if services.videoPoolDisabled {
             logger.warning("ffmpeg was not found, so the video pool is disabled: films, GIF loops and video jobs are refused; \(FFmpeg.missingAdvice)")

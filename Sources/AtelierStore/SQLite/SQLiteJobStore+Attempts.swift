@@ -10,7 +10,7 @@ extension SQLiteJobStore {
     {
         let expiry = now.addingTimeInterval(leaseDuration)
         let clamped = progress.map { min(1, max(0, $0.isFinite ? $0 : 0)) }
-        return try await database.write { db in
+        return try await write { db in
             guard let row = try Row.fetchOne(
                 db.cachedStatement(sql: """
                     UPDATE jobs SET lease_expires_at = ?, progress = COALESCE(?, progress)
@@ -28,7 +28,7 @@ extension SQLiteJobStore {
     public func complete(_ completions: [Completion], now: Date) async throws -> [CompletionOutcome] {
         guard !completions.isEmpty else { return [] }
         let pairs = try Self.completionPairs(completions)
-        let (outcomes, ready) = try await database.write { db in try Self.complete(db, completions, pairs: pairs, now: now) }
+        let (outcomes, ready) = try await write { db in try Self.complete(db, completions, pairs: pairs, now: now) }
         for pool in ready { workSignal.ring(pool) }
         return outcomes
     }
@@ -108,7 +108,7 @@ extension SQLiteJobStore {
     }
 
     public func fail(_ token: LeaseToken, error: JobError, retryAt: Date?, now: Date) async throws -> FailureOutcome {
-        let (outcome, readyPool): (FailureOutcome, PoolName?) = try await database.write { db in
+        let (outcome, readyPool): (FailureOutcome, PoolName?) = try await write { db in
             guard let row = try Row.fetchOne(
                 db.cachedStatement(sql: """
                     SELECT attempt, max_attempts, cancel_requested, pool, creator_id, parent_id FROM jobs
@@ -149,7 +149,7 @@ extension SQLiteJobStore {
     }
 
     public func release(_ token: LeaseToken, now: Date) async throws -> Bool {
-        let pool: PoolName? = try await database.write { db in
+        let pool: PoolName? = try await write { db in
             guard let row = try Row.fetchOne(
                 db.cachedStatement(sql: """
                     UPDATE jobs SET state = 'queued', attempt = attempt - 1, lease_holder = NULL,
@@ -169,7 +169,7 @@ extension SQLiteJobStore {
     }
 
     public func cancel(id: JobID, scope: AccessScope, now: Date) async throws -> CancelOutcome {
-        try await database.write { db in
+        try await write { db in
             guard let (job, state) = try Self.record(db, id: id, scope: scope) else { return .notFound }
             switch state {
             case "queued", "waiting":

@@ -140,7 +140,7 @@ extension SQLiteJobStore {
     }
 
     public func adjustCredits(_ change: CreditChange, now: Date) async throws -> CreditAccount {
-        try await database.write { db in
+        try await write { db in
             guard let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT credits, reserved FROM creators WHERE id = ?"),
                 arguments: [change.creatorID.rawValue]
@@ -225,7 +225,7 @@ extension SQLiteJobStore {
     }
 
     public func setQuotas(_ quotas: Quotas, of creator: CreatorID) async throws -> Creator {
-        try await database.write { db in
+        try await write { db in
             try db.cachedStatement(sql: """
                 UPDATE creators SET max_queued = ?, max_running = ?, max_daily_credits = ? WHERE id = ?
                 """).execute(arguments: [quotas.maxQueuedJobs, quotas.maxRunningJobs, quotas.maxDailyCredits, creator.rawValue])

@@ -7,7 +7,7 @@ extension SQLiteJobStore {
         guard !jobs.isEmpty else { return [] }
         for job in jobs { try StoreArguments.check(job) }
         let quotas = defaultQuotas
-        let outcomes = try await database.write { db in try Self.enqueue(db, jobs, now: now, quotas: quotas) }
+        let outcomes = try await write { db in try Self.enqueue(db, jobs, now: now, quotas: quotas) }
         let pools = Set(outcomes.compactMap { outcome -> PoolName? in
             if case .created(let job) = outcome { return job.pool }
             return nil

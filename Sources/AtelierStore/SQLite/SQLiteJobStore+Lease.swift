@@ -13,7 +13,7 @@ extension SQLiteJobStore {
         guard request.limit > 0, !request.models.isEmpty else { return [] }
         let returnsRows = request.limit <= Self.directLeaseLimit
         let maxRunning = defaultQuotas.maxRunningJobs
-        let leased = try await database.write { db in try Self.lease(db, request, returnsRows: returnsRows, now: now, defaultMaxRunning: maxRunning) }
+        let leased = try await write { db in try Self.lease(db, request, returnsRows: returnsRows, now: now, defaultMaxRunning: maxRunning) }
         return try await leases(from: leased, returnsRows: returnsRows)
     }
 
@@ -103,7 +103,7 @@ extension SQLiteJobStore {
         let canLease = next.limit > 0 && !next.models.isEmpty
         let returnsRows = next.limit <= Self.directLeaseLimit
         let maxRunning = defaultQuotas.maxRunningJobs
-        let (outcomes, leased, ready) = try await database.write { db in
+        let (outcomes, leased, ready) = try await write { db in
             let (outcomes, ready) = completions.isEmpty ? ([], []) : try Self.complete(db, completions, pairs: pairs, now: now)
             let leased = canLease ? try Self.lease(db, next, returnsRows: returnsRows, now: now, defaultMaxRunning: maxRunning) : []
             return (outcomes, leased, ready)

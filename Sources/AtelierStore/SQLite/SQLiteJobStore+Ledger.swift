@@ -9,7 +9,7 @@ extension SQLiteJobStore: LedgerStore {
     public var ledger: any LedgerStore { self }
 
     public func sequenceLedger(_ sequencer: LedgerSequencer, now: Date) async throws -> LedgerSequencing {
-        try await database.write { db in
+        try await write { db in
             var frontier = try Self.ledgerFrontier(db)
             var appended = 0
             while appended < sequencer.passLimit {
@@ -151,7 +151,7 @@ extension SQLiteJobStore: LedgerStore {
     }
 
     public func pinLedgerKey(_ verifierKey: String, now: Date) async throws -> String {
-        try await database.write { db in
+        try await write { db in
             try db.execute(sql: "INSERT INTO ledger_key (id, verifier, created_at) VALUES (1, ?, ?) ON CONFLICT (id) DO NOTHING",
                            arguments: [verifierKey, StoredRows.micros(now)])
             return try String.fetchOne(db, sql: "SELECT verifier FROM ledger_key WHERE id = 1") ?? verifierKey

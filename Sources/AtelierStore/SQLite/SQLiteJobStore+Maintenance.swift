@@ -5,7 +5,7 @@ import GRDB
 extension SQLiteJobStore {
     public func reclaimExpiredLeases(now: Date) async throws -> [ReclaimedLease] {
         let nowMicros = StoredRows.micros(now)
-        let (reclaimed, pools) = try await database.write { db -> ([ReclaimedLease], Set<PoolName>) in
+        let (reclaimed, pools) = try await write { db -> ([ReclaimedLease], Set<PoolName>) in
             let expired = try Row.fetchAll(
                 db.cachedStatement(sql: """
                     SELECT id, pool, creator_id, attempt, max_attempts, cancel_requested, parent_id FROM jobs
@@ -51,7 +51,7 @@ extension SQLiteJobStore {
     }
 
     public func promoteDueRetries(now: Date) async throws -> Int {
-        let pools = try await database.write { db -> [PoolName] in
+        let pools = try await write { db -> [PoolName] in
             let due = try Row.fetchAll(
                 db.cachedStatement(sql: """
                     UPDATE jobs SET state = 'queued' WHERE state = 'waiting' AND available_at <= ?

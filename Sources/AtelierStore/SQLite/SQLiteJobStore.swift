@@ -16,10 +16,13 @@ public final class SQLiteJobStore: JobStore {
         case normal
     }
 
+    /// Reads go straight to the pool; writes go through `write`, which counts them.
     let database: DatabasePool
     /// A separate connection that copies the WAL back into the database without blocking writers.
     private let checkpointer: DatabaseQueue
     public let workSignal = WorkSignal()
+    /// Advanced after every write transaction; lets the API serve a job read before it unchanged.
+    public let writeGeneration: WriteGeneration? = WriteGeneration()
     public let defaultQuotas: Quotas
 
     /// Page cache sizes, in KiB, of the writing connection and of each reading one.
@@ -54,6 +57,13 @@ public final class SQLiteJobStore: JobStore {
         var side = Configuration()
         side.busyMode = .timeout(1)
         checkpointer = try DatabaseQueue(path: path, configuration: side)
+    }
+
+    /// One write transaction, counted in `writeGeneration` once it has ended (committed or
+    /// rolled back), so no cached read outlives a change. Every write of the engine comes here.
+    func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
+        defer { writeGeneration?.advance() }
+        return try await database.write(updates)
     }
 
     /// Checkpoints the write-ahead log into the database file and closes it.
@@ -165,7 +175,7 @@ public final class SQLiteJobStore: JobStore {
     /// Runs an insert of a named record, turning a unique-constraint violation into `duplicateName`.
     private func insertUnique(kind: String, name: String, _ insert: @Sendable @escaping (Database) throws -> Void) async throws {
         do {
-            try await database.write(insert)
+            try await write(insert)
         } catch let error as DatabaseError where error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE
             || error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY {
             throw StoreError(.duplicateName, "a \(kind) named \"\(name)\" already exists")
@@ -262,7 +272,7 @@ public final class SQLiteJobStore: JobStore {
     }
 
     public func createUpload(_ upload: Upload) async throws {
-        try await database.write { db in
+        try await write { db in
             try db.execute(
                 sql: "INSERT INTO uploads (\(StoredRows.uploadColumns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
