@@ -18,7 +18,8 @@ public final class WriteGeneration: Sendable {
     /// The number of writes committed so far.
     public var current: UInt64 { count.load(ordering: .sequentiallyConsistent) }
 
-    /// Called by the engine after a write transaction ends, committed or not.
+    /// Called by the engine after a write transaction that changed rows has committed (and,
+    /// to be safe, after one that failed).
     public func advance() {
         count.add(1, ordering: .sequentiallyConsistent)
     }

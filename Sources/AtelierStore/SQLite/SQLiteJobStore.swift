@@ -59,11 +59,23 @@ public final class SQLiteJobStore: JobStore {
         checkpointer = try DatabaseQueue(path: path, configuration: side)
     }
 
-    /// One write transaction, counted in `writeGeneration` once it has ended (committed or
-    /// rolled back), so no cached read outlives a change. Every write of the engine comes here.
+    /// One write transaction, counted in `writeGeneration` once it has committed a change, so no
+    /// cached read outlives one. A transaction that changed no row (housekeeping finding nothing
+    /// to reclaim) is not counted; one that failed is, since whether it committed is not known.
+    /// Every write of the engine comes here.
     func write<T: Sendable>(_ updates: @Sendable (Database) throws -> T) async throws -> T {
-        defer { writeGeneration?.advance() }
-        return try await database.write(updates)
+        do {
+            let (value, changed) = try await database.write { db in
+                let before = db.totalChangesCount
+                let value = try updates(db)
+                return (value, db.totalChangesCount != before)
+            }
+            if changed { writeGeneration?.advance() }
+            return value
+        } catch {
+            writeGeneration?.advance()
+            throw error
+        }
     }
 
     /// Checkpoints the write-ahead log into the database file and closes it.
