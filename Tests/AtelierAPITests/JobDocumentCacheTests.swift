@@ -124,7 +124,7 @@ struct JobDocumentCacheTests {
 
     @Test("a lease that runs out shows up in GET although the job was cached while running")
     func freshAfterLeaseExpiry() async throws {
-        try await withServer(workers: 0, leaseDuration: 1) { server in
+        try await withServer(workers: 0, leaseDuration: 5) { server in
             let (alice, _) = try await server.creator()
             let worker = try await server.workerCalls()
             let job = try await alice.submit(smallImage())

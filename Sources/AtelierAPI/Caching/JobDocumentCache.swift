@@ -9,8 +9,8 @@ import Synchronization
 ///
 /// Staleness is impossible by construction rather than by invalidating the right entries: each
 /// document is tagged with the engine's `WriteGeneration` as it was *before* the read, and only
-/// a document whose tag equals the current count is served. Any write — to any job — makes
-/// every document a miss, so the cache pays off for reads between writes: clients polling
+/// a document whose tag equals the current count is served. Any write that changes a row —
+/// of any job — makes every document a miss, so the cache pays off for reads between writes: clients polling
 /// while the queue waits, dashboards, a finished batch being looked at. Documents of older
 /// counts are dropped as soon as one of a newer count is kept, so memory holds at most
 /// `capacity` documents of one count.
