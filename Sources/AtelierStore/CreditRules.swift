@@ -42,7 +42,10 @@ struct CreditSettlement: Sendable, Hashable {
     var released: Int { cost - charged }
 
     /// The reason written on the job's capture and release lines.
-    var reason: String {
+    var reason: String { Self.reason(forState: state) }
+
+    /// The reason written on the lines of a job that ended in `state`.
+    static func reason(forState state: String) -> String {
         switch state {
         case "succeeded": "job succeeded"
         case "canceled": "job canceled"

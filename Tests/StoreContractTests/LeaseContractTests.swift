@@ -254,6 +254,97 @@ import Testing
         #expect(idle.outcomes.isEmpty && idle.leases.isEmpty)
     }
 
+    /// A worker slot's round trip: one job acknowledged, one fetched (PostgreSQL makes it one
+    /// statement). Everything a completion records is recorded, the fetch is in fair order.
+    @Test(arguments: StoreEngine.all)
+    func acknowledgingOneJobRecordsItAllAndFetchesOneInFairOrder(engine: StoreEngine) async throws {
+        let h = try await StoreHarness(engine)
+        let a = try await h.makeCreator("a", credits: 10)
+        let b = try await h.makeCreator("b", credits: 10)
+        let jobs = try await h.enqueue([h.newJob(a, cost: 3), h.newJob(a, cost: 2), h.newJob(b, cost: 4)])
+        let first = try #require(try await h.lease(1).first)
+        #expect(first.job.id == jobs[0].id)
+        let files = [
+            Artifact(id: h.ids.artifactID(), jobID: first.job.id, name: "output.png", contentType: "image/png", byteCount: 3,
+                     sha256: String(repeating: "ab", count: 32), storageKey: "a/\(first.job.id)/output.png", createdAt: h.clock.now),
+            Artifact(id: h.ids.artifactID(), jobID: first.job.id, name: "preview.gif", contentType: "image/gif", byteCount: 5,
+                     sha256: String(repeating: "cd", count: 32), storageKey: "a/\(first.job.id)/preview.gif", createdAt: h.clock.now),
+        ]
+        h.clock.advance(by: 2)
+        let request = LeaseRequest(pool: .image, worker: WorkerID(rawValue: "w2")!, models: [.builtin], limit: 1)
+        let (outcomes, leases) = try await h.store.complete([Completion(token: first.token, artifacts: files)], thenLease: request,
+                                                            now: h.clock.now)
+        #expect(outcomes == [.completed])
+        // b has not been served yet: b's job, leased to w2 now.
+        #expect(leases.map(\.job.id) == [jobs[2].id])
+        #expect(leases.first?.job.leaseHolder?.rawValue == "w2" && leases.first?.job.startedAt == h.clock.now)
+        #expect(try await h.job(jobs[2].id) == leases.first?.job)
+        let done = try await h.job(first.job.id)
+        #expect(done.status == .succeeded && done.finishedAt == h.clock.now && done.charged == 3 && done.leaseHolder == nil)
+        #expect(try await h.store.artifacts(of: done.id) == files)
+        #expect(try await h.store.ledger.isLedgerEntryQueued(job: done.id))
+        #expect(try await h.auditCredits(a) == CreditAccount(balance: 7, reserved: 2))
+        #expect(try await h.creditLog(a).last.map { "\($0.kind.rawValue) \($0.amount) \($0.jobID?.rawValue ?? "")" }
+                == "capture 3 \(done.id)")
+
+        // The same token again: refused, nothing recorded twice, and the fetch still happens.
+        let again = try await h.store.complete([Completion(token: first.token, artifacts: files)], thenLease: request,
+                                               now: h.clock.now)
+        #expect(again.outcomes == [.leaseLost] && again.leases.map(\.job.id) == [jobs[1].id])
+        #expect(try await h.store.artifacts(of: done.id) == files)
+        #expect(try await h.auditCredits(a) == CreditAccount(balance: 7, reserved: 2))
+
+        // The last job acknowledged with nothing left to fetch.
+        let last = try await h.store.complete([Completion(token: again.leases[0].token)], thenLease: request, now: h.clock.now)
+        #expect(last.outcomes == [.completed] && last.leases.isEmpty)
+        #expect(try await h.auditCredits(a) == CreditAccount(balance: 5, reserved: 0))
+        #expect(try await h.auditCredits(b) == CreditAccount(balance: 10, reserved: 4))
+    }
+
+    /// The acknowledged job no longer counts against its creator's running cap when the next
+    /// one is chosen.
+    @Test(arguments: StoreEngine.all)
+    func acknowledgingAJobAtTheRunningCapFetchesTheCreatorsNext(engine: StoreEngine) async throws {
+        let h = try await StoreHarness(engine, quotas: Quotas(maxRunningJobs: 1))
+        let a = try await h.makeCreator("a")
+        let jobs = try await h.enqueue((0..<3).map { _ in h.newJob(a) })
+        var lease = try #require(try await h.lease(1).first)
+        #expect(try await h.lease(1).isEmpty)
+        let request = LeaseRequest(pool: .image, worker: WorkerID(rawValue: "w1")!, models: [.builtin], limit: 1)
+        for expected in jobs.dropFirst() {
+            let (outcomes, leases) = try await h.store.complete([Completion(token: lease.token)], thenLease: request, now: h.clock.now)
+            #expect(outcomes == [.completed] && leases.map(\.job.id) == [expected.id])
+            lease = try #require(leases.first)
+            #expect(try await h.lease(1).isEmpty)
+        }
+    }
+
+    /// A scene job acknowledged with a fetch settles its film as any completion does: the last
+    /// scene makes the film ready, and that same round trip can fetch it.
+    @Test(arguments: StoreEngine.all)
+    func acknowledgingTheLastSceneFetchesItsFilmsCompose(engine: StoreEngine) async throws {
+        let h = try await StoreHarness(engine)
+        let owner = try await h.makeCreator("a", credits: 100)
+        let params = JobParams(width: 320, height: 180, seed: 3, format: .mp4, frames: 36, fps: 12, scenes: 1)
+        let film = NewJob(id: h.ids.jobID(), creatorID: owner, kind: .video, pool: .video, model: .builtin, prompt: "a harbour",
+                          params: params, cost: 9, maxAttempts: 3, waitsForChildren: true)
+        var sceneParams = params
+        sceneParams.scene = 1
+        let scene = NewJob(id: h.ids.jobID(), creatorID: owner, kind: .video, pool: .video, model: .builtin, prompt: "a harbour",
+                           params: sceneParams, cost: 3, maxAttempts: 3, parentID: film.id)
+        try await h.enqueue([film, scene])
+        let leased = try #require(try await h.lease(1, pool: .video).first)
+        #expect(leased.job.id == scene.id)
+        let request = LeaseRequest(pool: .video, worker: WorkerID(rawValue: "w1")!, models: [.builtin], limit: 1)
+        let (outcomes, leases) = try await h.store.complete([Completion(token: leased.token)], thenLease: request, now: h.clock.now)
+        #expect(outcomes == [.completed])
+        #expect(try await h.job(scene.id).status == .succeeded)
+        #expect(leases.map(\.job.id) == [film.id])
+        #expect(try await h.job(film.id).status == .running)
+        // The scene draws on its film's reservation: nothing is captured until the film ends.
+        #expect(try await h.auditCredits(owner) == CreditAccount(balance: 100, reserved: 9))
+    }
+
     @Test(arguments: StoreEngine.all)
     func largeFetchesReturnWholeJobs(engine: StoreEngine) async throws {
         let h = try await StoreHarness(engine)

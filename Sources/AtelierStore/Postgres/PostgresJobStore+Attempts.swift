@@ -237,7 +237,10 @@ private struct CompleteStatement: PostgresPreparedQuery {
     static let example = CompleteStatement(ids: [], fences: [], now: 0)
 
     var query: PostgresQuery {
-        completionQuery(now: now, ids, fences, match: ("(id, lease_fence) IN (SELECT * FROM UNNEST(", "::text[], ", "::bigint[]))"))
+        """
+        WITH \(completing: ids, fences, now: now, match: ("(id, lease_fence) IN (SELECT * FROM UNNEST(", "::text[], ", "::bigint[]))"))
+        SELECT id, parent_id, creator_id, cost, charged FROM done
+        """
     }
 }
 
@@ -251,24 +254,44 @@ private struct CompleteOneStatement: PostgresPreparedQuery {
     static let example = CompleteOneStatement(id: "", fence: 0, now: 0)
 
     var query: PostgresQuery {
-        completionQuery(now: now, id, fence, match: ("id = ", "::text AND lease_fence = ", "::bigint"))
+        """
+        WITH \(completing: id, fence, now: now, match: PostgresQuery.StringInterpolation.oneJob)
+        SELECT id, parent_id, creator_id, cost, charged FROM done
+        """
     }
 }
 
-/// The completion statement with its (id, fence) match written as `match.0 id match.1 fence match.2`.
-private func completionQuery(now: Int64, _ id: some PostgresDynamicTypeEncodable, _ fence: some PostgresDynamicTypeEncodable,
-                             match: (String, String, String)) -> PostgresQuery {
-    """
-    WITH done AS (
-        UPDATE jobs SET state = 'succeeded', progress = 1, finished_at = \(now)::bigint,
-            lease_holder = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL,
-            charged = CASE WHEN parent_id IS NULL THEN cost END
-        WHERE \(unescaped: PostgresSchema.jobByID(inState: "running"))
-          AND \(unescaped: match.0)\(id)\(unescaped: match.1)\(fence)\(unescaped: match.2)
-        RETURNING id, parent_id, creator_id, cost, charged
-    ), queued AS (
-        INSERT INTO ledger_queue (job_id) SELECT id FROM done
-    )
-    SELECT id, parent_id, creator_id, cost, charged FROM done
-    """
+extension PostgresQuery.StringInterpolation {
+    /// `completing`'s match for one job by primary key.
+    static let oneJob = ("id = ", "::text AND lease_fence = ", "::bigint")
+
+    /// The CTEs `done` (the jobs made succeeded, returning id, parent_id, creator_id, cost,
+    /// charged) and `queued` (their ledger entries), for the jobs matched by
+    /// `match.0 id match.1 fence match.2` that still hold that lease. With `topLevelOnly`, a
+    /// scene job (it has a film to settle) is left alone.
+    mutating func appendInterpolation(completing id: some PostgresDynamicTypeEncodable, _ fence: some PostgresDynamicTypeEncodable,
+                                      now: Int64, match: (String, String, String), topLevelOnly: Bool = false) {
+        appendLiteral("""
+            done AS (
+                UPDATE jobs SET state = 'succeeded', progress = 1, finished_at =
+            """)
+        appendInterpolation(now)
+        appendLiteral("""
+            ::bigint,
+                    lease_holder = NULL, lease_expires_at = NULL, error_code = NULL, error_message = NULL,
+                    charged = CASE WHEN parent_id IS NULL THEN cost END
+                WHERE \(PostgresSchema.jobByID(inState: "running"))\(topLevelOnly ? " AND parent_id IS NULL" : "")
+                  AND \(match.0)
+            """)
+        appendInterpolation(id)
+        appendLiteral(match.1)
+        appendInterpolation(fence)
+        appendLiteral("""
+            \(match.2)
+                RETURNING id, parent_id, creator_id, cost, charged
+            ), queued AS (
+                INSERT INTO ledger_queue (job_id) SELECT id FROM done
+            )
+            """)
+    }
 }

@@ -174,12 +174,23 @@ private struct PostStatement: PostgresPreparedQuery {
             FROM UNNEST(\(kinds)::text[], \(creators)::text[], \(jobs)::text[], \(amounts)::bigint[], \(reasons)::text[])
                 AS l(kind, creator_id, job_id, amount, reason)
         )
-        UPDATE creators AS c SET credits = c.credits - t.captured, reserved = c.reserved - t.ended,
-            spent_today = CASE WHEN c.spent_day = \(day)::bigint THEN c.spent_today + t.captured ELSE t.captured END,
-            spent_day = \(day)::bigint
+        UPDATE creators AS c SET \(settlingAccountsOnDay: day)
         FROM UNNEST(\(accounts)::text[], \(captured)::bigint[], \(ended)::bigint[]) AS t(creator_id, captured, ended)
         WHERE c.id = t.creator_id
         """
+    }
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// The SET list that moves account `c` by settlement `t` (its columns `captured` and
+    /// `ended`) on day number `day`: the capture leaves the balance and counts towards the
+    /// day's spend, the reservation ends.
+    mutating func appendInterpolation(settlingAccountsOnDay day: Int64) {
+        appendLiteral("credits = c.credits - t.captured, reserved = c.reserved - t.ended, spent_today = CASE WHEN c.spent_day = ")
+        appendInterpolation(day)
+        appendLiteral("::bigint THEN c.spent_today + t.captured ELSE t.captured END, spent_day = ")
+        appendInterpolation(day)
+        appendLiteral("::bigint")
     }
 }
 

@@ -37,7 +37,7 @@ extension PostgresJobStore {
     /// milliseconds, so the signal is rung shortly after, and the waiter looks again — not
     /// sooner: a waiter that looks again while the holder still holds only takes the holder's
     /// CPU (with 2 ms the no-op throughput benchmark lost ~5 %).
-    private func ringSoon(_ pool: PoolName) {
+    func ringSoon(_ pool: PoolName) {
         let signal = workSignal
         Task {
             try? await Task.sleep(for: .milliseconds(5))
@@ -84,26 +84,6 @@ extension PostgresJobStore {
         guard leased.count == ids.count else { throw StaleDispatchPlan() }
         return LeaseBatch(leases: ids.compactMap { leased[$0] })
     }
-
-    public func complete(_ completions: [Completion], thenLease next: LeaseRequest, now: Date) async throws
-        -> (outcomes: [CompletionOutcome], leases: [Lease])
-    {
-        try Self.checkCompletions(completions)
-        let canLease = next.limit > 0 && !next.models.isEmpty
-        let logger = self.logger
-        let maxRunning = defaultQuotas.maxRunningJobs
-        let (outcomes, batch, ready) = try await transaction { connection in
-            let (outcomes, ready, settle) = completions.isEmpty
-                ? ([], [], { _ in }) : try await Self.complete(connection, completions, now: now, logger: logger)
-            let batch = canLease
-                ? try await Self.lease(connection, next, now: now, maxRunning: maxRunning, logger: logger) : LeaseBatch(leases: [])
-            try await settle(connection)
-            return (outcomes, batch, ready)
-        }
-        for pool in ready { notifier.announce(pool) }
-        if batch.heldByAnother { ringSoon(next.pool) }
-        return (outcomes, batch.leases)
-    }
 }
 
 extension PostgresJobStore {
@@ -113,10 +93,7 @@ extension PostgresJobStore {
     /// oldest job, and `FairShare.charge` added to its pass.
     static func leaseOne(_ connection: PostgresConnection, _ request: LeaseRequest, now: Date, maxRunning: Int?,
                          logger: Logger) async throws -> LeaseBatch {
-        let statement = LeaseOneStatement(
-            pool: request.pool.rawValue, models: request.models.map(\.rawValue).sorted(), worker: request.worker.rawValue,
-            now: StoredRows.micros(now), expiry: StoredRows.micros(now.addingTimeInterval(request.leaseDuration)),
-            scale: FairShare.scale, maxRunning: maxRunning.map { Int64($0) })
+        let statement = LeaseOneStatement(lease: LeaseOneValues(request, now: now, maxRunning: maxRunning))
         let rows = try await connection.rows(statement, logger: logger)
         guard let row = rows.first else { return LeaseBatch(leases: []) }
         let columns = PostgresColumns(row)
@@ -132,12 +109,8 @@ extension PostgresJobStore {
     }
 }
 
-/// Chooses, leases and charges one job in one statement. The charge is `FairShare.charge` in
-/// SQL (weights and costs are at least 1 by the schema); the fair-queue row is only charged when
-/// the job was really leased. Returns one row: the job's columns (NULL when none was leased),
-/// how many jobs were chosen (0 or 1), and — when none was — whether a creator with work was
-/// there to be chosen had another dispatcher not held it.
-private struct LeaseOneStatement: PostgresPreparedQuery {
+/// The values of a one-job lease, as the statements that make one bind them.
+struct LeaseOneValues: Sendable {
     var pool: String
     var models: [String]
     var worker: String
@@ -146,41 +119,108 @@ private struct LeaseOneStatement: PostgresPreparedQuery {
     var scale: Int64
     var maxRunning: Int64?
 
-    static let example = LeaseOneStatement(pool: "", models: [], worker: "", now: 0, expiry: 0, scale: 1, maxRunning: nil)
+    init(_ request: LeaseRequest, now: Date, maxRunning: Int?) {
+        pool = request.pool.rawValue
+        models = request.models.map(\.rawValue).sorted()
+        worker = request.worker.rawValue
+        self.now = StoredRows.micros(now)
+        expiry = StoredRows.micros(now.addingTimeInterval(request.leaseDuration))
+        scale = FairShare.scale
+        self.maxRunning = maxRunning.map { Int64($0) }
+    }
+
+    /// Any values: a statement's `example`.
+    static let example = LeaseOneValues(
+        LeaseRequest(pool: .image, worker: WorkerID(rawValue: "w")!, models: [.builtin], limit: 1), now: Date(timeIntervalSince1970: 0),
+        maxRunning: nil)
+}
+
+/// Chooses, leases and charges one job in one statement. The charge is `FairShare.charge` in
+/// SQL (weights and costs are at least 1 by the schema); the fair-queue row is only charged when
+/// the job was really leased. Returns one row: the job's columns (NULL when none was leased),
+/// how many jobs were chosen (0 or 1), and — when none was — whether a creator with work was
+/// there to be chosen had another dispatcher not held it.
+private struct LeaseOneStatement: PostgresPreparedQuery {
+    var lease: LeaseOneValues
+
+    static let example = LeaseOneStatement(lease: .example)
 
     var query: PostgresQuery {
         """
-        WITH head AS (
-            SELECT q.creator_id, cr.weight, h.id, h.cost
-            FROM fair_queues q JOIN creators cr ON cr.id = q.creator_id
-            CROSS JOIN LATERAL (
-                SELECT j.id, j.cost FROM jobs j
-                WHERE j.pool = q.pool AND j.creator_id = q.creator_id AND j.state = 'queued'
-                  AND j.model = ANY(\(models)::text[])
-                ORDER BY j.priority DESC, j.id
-                LIMIT 1
-            ) h
-            WHERE q.pool = \(pool)::text AND q.ready > 0 AND \(underRunningCap: "q", "cr", maxRunning)
-            ORDER BY q.pass, q.activation
-            LIMIT 1
-            FOR UPDATE OF q SKIP LOCKED
-        ), leased AS (
-            UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
-                started_at = COALESCE(started_at, \(now)::bigint), lease_holder = \(worker)::text,
-                lease_expires_at = \(expiry)::bigint
-            WHERE id = (SELECT id FROM head) AND \(unescaped: PostgresSchema.jobByID(inState: "queued"))
-            RETURNING \(unescaped: StoredRows.jobColumns)
-        ), charged AS (
-            UPDATE fair_queues q SET pass = q.pass + (h.cost * \(scale)::bigint + h.weight - 1) / h.weight,
-                ready = q.ready - 1
-            FROM head h
-            WHERE q.pool = \(pool)::text AND q.creator_id = h.creator_id AND EXISTS (SELECT 1 FROM leased)
-            RETURNING 1
-        )
+        WITH \(leaseOne: lease)
         SELECT l.*, (SELECT count(*) FROM head),
-            CASE WHEN EXISTS (SELECT 1 FROM head) THEN false ELSE \(workWaitingIn: pool, models: models, maxRunning: maxRunning) END
+            CASE WHEN EXISTS (SELECT 1 FROM head) THEN false
+                 ELSE \(workWaitingIn: lease.pool, models: lease.models, maxRunning: lease.maxRunning) END
         FROM (SELECT 1) AS one LEFT JOIN leased l ON true
         """
+    }
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// The CTEs `head` (the creator and job chosen, the creator's fair-queue row locked),
+    /// `leased` (the job's update) and `charged` (the creator's new pass) of a one-job lease.
+    /// With `gate`, SQL over earlier CTEs, nothing is chosen unless it holds. `completing` is a
+    /// running job the same statement completes: its snapshot still shows the job running, so it
+    /// is not counted against its creator's running cap.
+    mutating func appendInterpolation(leaseOne lease: LeaseOneValues, onlyIf gate: StaticString? = nil, completing: String? = nil) {
+        appendLiteral("""
+            head AS (
+                SELECT q.creator_id, cr.weight, h.id, h.cost
+                FROM fair_queues q JOIN creators cr ON cr.id = q.creator_id
+                CROSS JOIN LATERAL (
+                    SELECT j.id, j.cost FROM jobs j
+                    WHERE j.pool = q.pool AND j.creator_id = q.creator_id AND j.state = 'queued'
+                      AND j.model = ANY(
+            """)
+        appendInterpolation(lease.models)
+        appendLiteral("""
+            ::text[])
+                    ORDER BY j.priority DESC, j.id
+                    LIMIT 1
+                ) h
+                WHERE q.pool =
+            """)
+        appendInterpolation(lease.pool)
+        appendLiteral("::text AND q.ready > 0 AND ")
+        appendInterpolation(underRunningCap: "q", "cr", lease.maxRunning, excluding: completing)
+        if let gate {
+            appendLiteral(" AND ")
+            appendLiteral(gate.description)
+        }
+        appendLiteral("""
+
+                ORDER BY q.pass, q.activation
+                LIMIT 1
+                FOR UPDATE OF q SKIP LOCKED
+            ), leased AS (
+                UPDATE jobs SET state = 'running', attempt = attempt + 1, lease_fence = lease_fence + 1,
+                    started_at = COALESCE(started_at,
+            """)
+        appendInterpolation(lease.now)
+        appendLiteral("::bigint), lease_holder = ")
+        appendInterpolation(lease.worker)
+        appendLiteral("::text, lease_expires_at = ")
+        appendInterpolation(lease.expiry)
+        appendLiteral("""
+            ::bigint
+                WHERE id = (SELECT id FROM head) AND \(PostgresSchema.jobByID(inState: "queued"))
+                RETURNING \(StoredRows.jobColumns)
+            ), charged AS (
+                UPDATE fair_queues q SET pass = q.pass + (h.cost *
+            """)
+        appendInterpolation(lease.scale)
+        appendLiteral("""
+            ::bigint + h.weight - 1) / h.weight,
+                    ready = q.ready - 1
+                FROM head h
+                WHERE q.pool =
+            """)
+        appendInterpolation(lease.pool)
+        appendLiteral("""
+            ::text AND q.creator_id = h.creator_id AND EXISTS (SELECT 1 FROM leased)
+                RETURNING 1
+            )
+            """)
     }
 }
 
@@ -231,11 +271,19 @@ private struct LeaseStatement: PostgresPreparedQuery {
 
 extension PostgresQuery.StringInterpolation {
     /// The creator of fair-queue row `queue` (with its creators row `creator`) runs fewer jobs
-    /// than its running cap (its own, else `maxRunning`; none when both are NULL).
-    mutating func appendInterpolation(underRunningCap queue: StaticString, _ creator: StaticString, _ maxRunning: Int64?) {
+    /// than its running cap (its own, else `maxRunning`; none when both are NULL). Job
+    /// `excluding`, when given, is not counted (see `leaseOne`'s `completing`).
+    mutating func appendInterpolation(underRunningCap queue: StaticString, _ creator: StaticString, _ maxRunning: Int64?,
+                                      excluding: String? = nil) {
         appendLiteral("(COALESCE(\(creator).max_running, ")
         appendInterpolation(maxRunning)
-        appendLiteral("::bigint) IS NULL OR (SELECT count(*) FROM jobs r WHERE r.creator_id = \(queue).creator_id AND r.state = 'running') < COALESCE(\(creator).max_running, ")
+        appendLiteral("::bigint) IS NULL OR (SELECT count(*) FROM jobs r WHERE r.creator_id = \(queue).creator_id AND r.state = 'running'")
+        if let excluding {
+            appendLiteral(" AND r.id <> ")
+            appendInterpolation(excluding)
+            appendLiteral("::text")
+        }
+        appendLiteral(") < COALESCE(\(creator).max_running, ")
         appendInterpolation(maxRunning)
         appendLiteral("::bigint))")
     }
