@@ -78,14 +78,14 @@ extension RouteTable {
 
         add(.get, "/v1/jobs/{id}") { request, context in
             let principal = try await services.auth.require(request, .creator, .admin)
-            guard let id = context.parameters.get("id").flatMap(JobID.init(rawValue:)) else { throw APIProblem.notFound("the job") }
+            let id = try Self.jobID(context)
             let body = try await services.jobDocument(id: id, scope: APIServices.scope(of: principal), request: request)
             return services.json.response(encoded: body)
         }
 
         add(.post, "/v1/jobs/{id}/cancel") { request, context in
             let principal = try await services.auth.require(request, .creator, .admin)
-            guard let id = context.parameters.get("id").flatMap(JobID.init(rawValue:)) else { throw APIProblem.notFound("the job") }
+            let id = try Self.jobID(context)
             switch try await services.store.cancel(id: id, scope: APIServices.scope(of: principal), now: services.clock.now) {
             case .canceled(let job), .cancelRequested(let job):
                 return try services.json.response(try await services.resource(for: job, request: request))
@@ -148,11 +148,16 @@ extension RouteTable {
     }
 
     static func job(_ context: Context, services: APIServices, scope: AccessScope) async throws -> Job {
-        guard let id = context.parameters.get("id").flatMap(JobID.init(rawValue:)),
-              let job = try await services.store.job(id: id, scope: scope) else {
+        guard let job = try await services.store.job(id: try jobID(context), scope: scope) else {
             throw APIProblem.notFound("the job")
         }
         return job
+    }
+
+    /// The job named by the path's `{id}`; a malformed id is a job that does not exist (404).
+    static func jobID(_ context: Context) throws -> JobID {
+        guard let id = context.parameters.get("id").flatMap(JobID.init(rawValue:)) else { throw APIProblem.notFound("the job") }
+        return id
     }
 
     static func jobQuery(_ request: Request, scope: AccessScope) throws -> JobQuery {

@@ -194,7 +194,7 @@ extension RouteTable {
     /// The job and token of a lease the calling worker holds; 409 `lease-lost` otherwise.
     private static func heldLease(_ context: Context, worker: WorkerID, fence: Int64,
                                   _ services: APIServices) async throws -> (Job, LeaseToken) {
-        guard let id = context.parameters.get("id").flatMap(JobID.init(rawValue:)) else { throw APIProblem.notFound("the job") }
+        let id = try jobID(context)
         guard let job = try await services.store.job(id: id, scope: .operator) else { throw APIProblem.notFound("the job") }
         // Fences are small numbers; the holder check keeps one worker from reporting another's
         // lease. The store checks the fence itself in the same transaction as each change.
