@@ -89,6 +89,7 @@ extension PostgresJobStore {
         var outcomes: [CompletionOutcome] = []
         outcomes.reserveCapacity(completions.count)
         var recorded: Set<String> = []
+        var artifacts: [Artifact] = []
         for completion in completions {
             let id = completion.token.jobID.rawValue
             // A token listed twice in one batch completes once.
@@ -96,15 +97,11 @@ extension PostgresJobStore {
                 outcomes.append(.leaseLost)
                 continue
             }
-            for artifact in completion.artifacts {
-                try await connection.query("""
-                    INSERT INTO artifacts (id, job_id, name, content_type, bytes, sha256, storage_key, created_at)
-                    VALUES (\(artifact.id.rawValue), \(artifact.jobID.rawValue), \(artifact.name), \(artifact.contentType),
-                            \(Int64(artifact.byteCount)), \(artifact.sha256), \(artifact.storageKey),
-                            \(StoredRows.micros(artifact.createdAt)))
-                    """, logger: logger)
-            }
+            artifacts += completion.artifacts
             outcomes.append(.completed)
+        }
+        if !artifacts.isEmpty {
+            try await connection.query("\(insertingArtifacts: ArtifactColumns(artifacts))", logger: logger)
         }
         return (outcomes, ready, settle)
     }
@@ -261,7 +258,58 @@ private struct CompleteOneStatement: PostgresPreparedQuery {
     }
 }
 
+/// Artifacts as the column arrays `insertingArtifacts` unnests.
+struct ArtifactColumns: Sendable {
+    var ids: [String] = []
+    var jobIDs: [String] = []
+    var names: [String] = []
+    var contentTypes: [String] = []
+    var byteCounts: [Int64] = []
+    var sha256s: [String] = []
+    var storageKeys: [String] = []
+    var createdAt: [Int64] = []
+
+    init(_ artifacts: [Artifact]) {
+        for artifact in artifacts {
+            ids.append(artifact.id.rawValue)
+            jobIDs.append(artifact.jobID.rawValue)
+            names.append(artifact.name)
+            contentTypes.append(artifact.contentType)
+            byteCounts.append(Int64(artifact.byteCount))
+            sha256s.append(artifact.sha256)
+            storageKeys.append(artifact.storageKey)
+            createdAt.append(StoredRows.micros(artifact.createdAt))
+        }
+    }
+}
+
 extension PostgresQuery.StringInterpolation {
+    /// One `INSERT INTO artifacts` of all of `artifacts`; with `gate` (SQL over earlier CTEs),
+    /// only when it holds.
+    mutating func appendInterpolation(insertingArtifacts artifacts: ArtifactColumns, onlyIf gate: StaticString? = nil) {
+        appendLiteral("INSERT INTO artifacts (id, job_id, name, content_type, bytes, sha256, storage_key, created_at) SELECT * FROM UNNEST(")
+        appendInterpolation(artifacts.ids)
+        appendLiteral("::text[], ")
+        appendInterpolation(artifacts.jobIDs)
+        appendLiteral("::text[], ")
+        appendInterpolation(artifacts.names)
+        appendLiteral("::text[], ")
+        appendInterpolation(artifacts.contentTypes)
+        appendLiteral("::text[], ")
+        appendInterpolation(artifacts.byteCounts)
+        appendLiteral("::bigint[], ")
+        appendInterpolation(artifacts.sha256s)
+        appendLiteral("::text[], ")
+        appendInterpolation(artifacts.storageKeys)
+        appendLiteral("::text[], ")
+        appendInterpolation(artifacts.createdAt)
+        appendLiteral("::bigint[])")
+        if let gate {
+            appendLiteral(" WHERE ")
+            appendLiteral(gate.description)
+        }
+    }
+
     /// `completing`'s match for one job by primary key.
     static let oneJob = ("id = ", "::text AND lease_fence = ", "::bigint")
 

@@ -73,29 +73,6 @@ extension PostgresJobStore {
     }
 }
 
-/// A completion's artifacts as the column arrays the statement unnests.
-struct ArtifactColumns: Sendable {
-    var ids: [String] = []
-    var names: [String] = []
-    var contentTypes: [String] = []
-    var byteCounts: [Int64] = []
-    var sha256s: [String] = []
-    var storageKeys: [String] = []
-    var createdAt: [Int64] = []
-
-    init(_ artifacts: [Artifact]) {
-        for artifact in artifacts {
-            ids.append(artifact.id.rawValue)
-            names.append(artifact.name)
-            contentTypes.append(artifact.contentType)
-            byteCounts.append(Int64(artifact.byteCount))
-            sha256s.append(artifact.sha256)
-            storageKeys.append(artifact.storageKey)
-            createdAt.append(StoredRows.micros(artifact.createdAt))
-        }
-    }
-}
-
 /// One job of no film completed — its artifacts stored, its ledger entry queued, its credits
 /// captured — and one job leased (`leaseOne`'s CTEs, run only when the completion happened), in
 /// one statement. The order of the locks is the general path's: the completed job's row (`done`
@@ -117,11 +94,7 @@ private struct CompleteOneThenLeaseOneStatement: PostgresPreparedQuery {
         """
         WITH \(completing: id, fence, now: now, match: PostgresQuery.StringInterpolation.oneJob, topLevelOnly: true),
         stored AS (
-            INSERT INTO artifacts (id, job_id, name, content_type, bytes, sha256, storage_key, created_at)
-            SELECT a.id, d.id, a.name, a.content_type, a.bytes, a.sha256, a.storage_key, a.created_at
-            FROM done d CROSS JOIN UNNEST(\(artifacts.ids)::text[], \(artifacts.names)::text[], \(artifacts.contentTypes)::text[],
-                \(artifacts.byteCounts)::bigint[], \(artifacts.sha256s)::text[], \(artifacts.storageKeys)::text[],
-                \(artifacts.createdAt)::bigint[]) AS a(id, name, content_type, bytes, sha256, storage_key, created_at)
+            \(insertingArtifacts: artifacts, onlyIf: "EXISTS (SELECT 1 FROM done)")
         ), lines AS (
             INSERT INTO credit_transactions (creator_id, kind, amount, job_id, actor, reason, created_at)
             SELECT creator_id, 'capture', charged, id, \(CreditTransaction.platformActor)::text,
