@@ -121,9 +121,9 @@ struct JobRunner<B: Backend> {
         return .reported
     }
 
-    /// Hands the outputs back and completes the job; returns the next lease fetched with it.
+    /// Hands the outputs back and completes the job; returns the next leases fetched with it.
     /// Outputs that cannot be stored fail the attempt as retryable.
-    func complete(_ outputs: [BackendOutput], thenLease next: WorkRequest) async -> Lease? {
+    func complete(_ outputs: [BackendOutput], thenLease next: WorkRequest) async -> [Lease] {
         do {
             let (outcome, leases) = try await pool.source.complete(lease, outputs: outputs, thenLease: next)
             if outcome == .completed {
@@ -131,7 +131,7 @@ struct JobRunner<B: Backend> {
             } else {
                 logger.warning("completion rejected: the lease was lost; this attempt's files were discarded")
             }
-            return leases.first
+            return leases
         } catch {
             do {
                 try await fail(because: BackendError(code: "storage_failed", message: "\(error)", isRetryable: true))
@@ -139,7 +139,7 @@ struct JobRunner<B: Backend> {
                 // The lease will expire and the job will be retried; nothing is lost.
                 logger.error("could not report the job's outcome", metadata: ["error": "\(error)"])
             }
-            return nil
+            return []
         }
     }
 

@@ -3,6 +3,7 @@ import AtelierAPI
 import AtelierCore
 import AtelierBlobs
 import AtelierStore
+import AtelierWorker
 import Foundation
 import Logging
 
@@ -20,6 +21,8 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Seconds running jobs get to finish on shutdown before being handed back.") var shutdownGrace = 10
     @Option(help: "Seconds a lease lasts without a heartbeat (a dead worker's job is retried after this).")
     var leaseSeconds = 30.0
+    @Option(help: "Jobs shorter than this many milliseconds are leased one ahead, so a built-in worker slot does not wait for the platform between them (0: off; at most a quarter of the lease).")
+    var leaseAheadMs = Int(WorkerConfiguration.defaultLeaseAhead / .milliseconds(1))
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Option(help: "PostgreSQL URL (postgres://user[:password]@host[:port]/db); default: ATELIER_DATABASE_URL, else SQLite in the data directory.")
     var database: String?
@@ -38,6 +41,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw ValidationError("--port must be from 0 to 65535") }
         guard (1...3600).contains(leaseSeconds) else { throw ValidationError("--lease-seconds must be from 1 to 3600") }
         guard (0...256).contains(workers) else { throw ValidationError("--workers must be from 0 to 256") }
+        guard (0...60_000).contains(leaseAheadMs) else { throw ValidationError("--lease-ahead-ms must be from 0 to 60000") }
         if let database, !database.hasPrefix("postgres://"), !database.hasPrefix("postgresql://") {
             throw ValidationError("--database must be a postgres:// URL")
         }
@@ -68,6 +72,7 @@ struct ServeCommand: AsyncParsableCommand {
             storage: storageLocation, signingKey: signingKey,
             shutdownGrace: .seconds(shutdownGrace), leaseDuration: leaseSeconds
         )
+        configuration.leaseAhead = .milliseconds(leaseAheadMs)
         if let origin = environment["ATELIER_LEDGER_ORIGIN"], !origin.isEmpty { configuration.ledgerOrigin = origin }
         configuration.ledgerKey = environment["ATELIER_LEDGER_KEY"].flatMap { $0.isEmpty ? nil : $0 }
         func quota(_ flag: Int?, _ variable: String) throws -> Int? {

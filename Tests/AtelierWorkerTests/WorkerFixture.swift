@@ -37,12 +37,13 @@ struct WorkerFixture {
     }
 
     func pool<B: Backend>(_ backend: B, pool: PoolName = .image, slots: Int = 2, lease: LeasePolicy = LeasePolicy(),
-                          retry: RetryPolicy = RetryPolicy(), grace: Duration = .seconds(10)) -> WorkerPool<B> {
+                          retry: RetryPolicy = RetryPolicy(), grace: Duration = .seconds(10),
+                          leaseAhead: Duration = .milliseconds(50)) -> WorkerPool<B> {
         WorkerPool(
             store: store, blobs: blobs, backend: backend,
             configuration: WorkerConfiguration(
                 worker: WorkerID(rawValue: "test-worker")!, pool: pool, slots: slots, lease: lease, retry: retry,
-                idlePoll: .milliseconds(200), shutdownGrace: grace),
+                idlePoll: .milliseconds(200), shutdownGrace: grace, leaseAhead: leaseAhead),
             clock: clock)
     }
 

@@ -159,7 +159,8 @@ public final class AtelierServer: Sendable {
                 let worker = WorkerID(rawValue: "embedded-\(pool)")!
                 let workerConfiguration = WorkerConfiguration(worker: worker, pool: pool, slots: slots[pool]!,
                                                               lease: self.services.lease, retry: self.services.retry,
-                                                              shutdownGrace: configuration.shutdownGrace)
+                                                              shutdownGrace: configuration.shutdownGrace,
+                                                              leaseAhead: configuration.leaseAhead)
                 let source = LocalWorkSource(store: self.services.store, blobs: self.services.blobs, worker: worker,
                                              lease: self.services.lease, retry: self.services.retry, clock: self.services.clock)
                 services.append(WorkerPool(source: RegisteredWorkSource(base: source, registry: self.services.workers, worker: worker),

@@ -1,6 +1,7 @@
 public import AtelierCore
 public import AtelierBlobs
 public import AtelierStore
+import AtelierWorker
 public import Foundation
 
 /// How `atelier serve` runs: built once from flags, then the environment, then defaults.
@@ -38,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     public var durability: SQLiteJobStore.Durability
     /// Running jobs get this long to finish at shutdown before their leases are handed back.
     public var shutdownGrace: Duration
+    /// In-process worker slots lease jobs shorter than this one ahead (`WorkerConfiguration.leaseAhead`).
+    public var leaseAhead: Duration = WorkerConfiguration.defaultLeaseAhead
     /// How long signed artifact URLs work.
     public var signedURLLifetime: TimeInterval
     /// How long a lease lasts without a heartbeat; a dead worker's job is retried after this.
