@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `atelier` command: one binary for the server, workers, the client and the benchmarks.
 @main
@@ -12,4 +13,24 @@ struct Atelier: AsyncParsableCommand {
             BenchCommand.self,
         ]
     )
+
+    /// ArgumentParser's entry point, except that a failure is always one line on stderr and a
+    /// non-zero exit: for a bad flag ArgumentParser would also print the usage, which is what
+    /// `--help` is for. `--help` and `--version` behave as ArgumentParser makes them.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? any AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }
+            let line = message(for: error).split(separator: "\n").first.map(String.init) ?? "failed"
+            FileHandle.standardError.write(Data("Error: \(line)\n".utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

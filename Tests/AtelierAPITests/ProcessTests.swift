@@ -190,7 +190,16 @@ struct ProcessTests {
                 (["submit", "a fox", "--kind", "sculpture"], alice, "--kind"),
                 (["submit", "a fox", "--width", "99999"], alice, "params.width"),
                 (["creators", "list"], alice, "role admin"),
+                // Bad flags too: the message, not ArgumentParser's usage lines.
+                (["worker", "--slots", "999"], alice, "--slots must be from 1 to 256"),
+                (["worker", "--lease-ahead-ms", "70000"], alice, "--lease-ahead-ms must be from 0 to 60000"),
+                (["worker", "--lease-ahead-ms"], alice, "Missing value for '--lease-ahead-ms"),
+                (["serve", "--port", "70000"], [:], "--port must be from 0 to 65535"),
+                (["jobs", "list", "--no-such-flag"], alice, "--no-such-flag"),
             ]
+            // --help still prints the usage, and succeeds.
+            let help = try await AtelierProcess.run(["worker", "--help"])
+            #expect(help.status == 0 && help.stdout.contains("--lease-ahead-ms"), "\(help.stderr)")
             for (arguments, environment, message) in failures {
                 let result = try await AtelierProcess.run(arguments, environment: environment)
                 #expect(result.status != 0, "\(arguments)")
