@@ -1,5 +1,5 @@
 import HTTPTypes
-public import Hummingbird
+import Hummingbird
 
 /// Rate limits (see `RateLimits`): a token bucket per API key and route class, and one per
 /// client address for failed authentications. A refused request is a 429 problem with
@@ -44,7 +44,7 @@ struct RateLimitMiddleware<Context: RemoteAddressRequestContext>: RouterMiddlewa
             var response = try await next(request, context)
             if let decision { Self.annotate(&response.headers, decision) }
             return response
-        } catch let error as HTTPResponseError where error.status == .unauthorized {
+        } catch let error as any HTTPResponseError where error.status == .unauthorized {
             if let keyBucket { limiter.forget(keyBucket) }
             if let rule = limits.authFailures { _ = limiter.take(failureBucket, rule) }
             throw error

@@ -1,10 +1,10 @@
-public import AtelierCore
+import AtelierCore
 import AtelierBlobs
 import AtelierLedger
 import AtelierMedia
 import AtelierPlanning
 import AtelierScheduler
-public import AtelierStore
+import AtelierStore
 import AtelierWire
 import AtelierWorker
 public import Foundation
