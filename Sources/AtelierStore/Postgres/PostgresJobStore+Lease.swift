@@ -291,21 +291,30 @@ extension PostgresQuery.StringInterpolation {
     /// `EXISTS (…)`: a creator waits in `pool` with a queued job for one of `models` — what a
     /// lease would choose from, read without taking or skipping any lock. When a lease that
     /// skips locked creators finds nothing but this is true, other dispatchers held the work.
+    ///
+    /// Each waiting creator's jobs are probed for one match (a LATERAL subquery with LIMIT 1,
+    /// which PostgreSQL does not flatten). Written as a plain `EXISTS (SELECT … FROM jobs …)`,
+    /// the planner turned it into a semi-join over every queued job of the pool, de-duplicated
+    /// by creator: 7.7 ms a call with up to 20,000 queued, a third of the server's time in the
+    /// throughput benchmark, where a dispatcher finds every creator held about a hundred times a second.
     mutating func appendInterpolation(workWaitingIn pool: String, models: [String], maxRunning: Int64?) {
         appendLiteral("""
             EXISTS (SELECT 1 FROM fair_queues wq JOIN creators wc ON wc.id = wq.creator_id
-                    WHERE wq.pool =
-            """)
-        appendInterpolation(pool)
-        appendLiteral("::text AND wq.ready > 0 AND ")
-        appendInterpolation(underRunningCap: "wq", "wc", maxRunning)
-        appendLiteral("""
-             AND EXISTS (
+                    CROSS JOIN LATERAL (
                         SELECT 1 FROM jobs wj
                         WHERE wj.pool = wq.pool AND wj.creator_id = wq.creator_id AND wj.state = 'queued'
                           AND wj.model = ANY(
             """)
         appendInterpolation(models)
-        appendLiteral("::text[])))")
+        appendLiteral("""
+            ::text[])
+                        LIMIT 1
+                    ) wj
+                    WHERE wq.pool =
+            """)
+        appendInterpolation(pool)
+        appendLiteral("::text AND wq.ready > 0 AND ")
+        appendInterpolation(underRunningCap: "wq", "wc", maxRunning)
+        appendLiteral(")")
     }
 }
