@@ -14,6 +14,31 @@ public enum BenchEngine: Sendable {
         case .postgres: "PostgreSQL"
         }
     }
+
+    /// (a)'s target in jobs/s: issue 2's for the embedded engine, issue 4's for PostgreSQL (the
+    /// database is another process, on the same two cores).
+    var throughputTarget: (jobsPerSecond: Double, text: String) {
+        switch self {
+        case .sqlite: (20_000, "≥ 20,000 jobs/s")
+        case .postgres: (10_000, "≥ 10,000 jobs/s")
+        }
+    }
+
+    /// (b)'s p50 target in milliseconds, by the same issues.
+    var dispatchP50Target: (milliseconds: Double, text: String) {
+        switch self {
+        case .sqlite: (1, "≤ 1 ms")
+        case .postgres: (3, "≤ 3 ms")
+        }
+    }
+
+    /// (b)'s p99 target in milliseconds; issue 4 sets none for PostgreSQL.
+    var dispatchP99Target: (milliseconds: Double, text: String)? {
+        switch self {
+        case .sqlite: (5, "≤ 5 ms")
+        case .postgres: nil
+        }
+    }
 }
 
 /// Shared pieces of the benchmarks: fresh stores, creators, job factories and statistics.
