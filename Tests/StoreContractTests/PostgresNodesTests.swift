@@ -107,4 +107,51 @@ import Testing
         #expect(try await store.leaseJobs(request(5), now: clock.now).count == 2)
         await store.shutdown()
     }
+
+    /// A creator another dispatcher holds is served by that dispatcher now; a second dispatcher
+    /// serves the creators before it in fair order and stops at it, rather than spending its
+    /// batch on the creators after it (which put them a batch ahead each time it happened).
+    @Test func aDispatcherServesNobodyPastACreatorAnotherOneHolds() async throws {
+        let server = try await ThrowawayPostgres.shared()
+        let url = try await server.createDatabase()
+        let database = String(url.split(separator: "/").last!.prefix { $0 != "?" })
+        let store = try await PostgresJobStore(url: url)
+        let clock = ManualWallClock()
+        let ids = IDGenerator(clock: clock, random: SplitMix64(seed: 6))
+        var creators: [CreatorID] = []
+        for name in ["alice", "bob"] {
+            let creator = Creator(id: ids.creatorID(), name: name, weight: 1, credits: 1_000_000_000, createdAt: clock.now)
+            try await store.createCreator(creator)
+            creators.append(creator.id)
+            // Alice's queue is activated first, so she comes first at equal passes.
+            _ = try await store.enqueue((0..<10).map { _ in
+                NewJob(id: ids.jobID(), creatorID: creator.id, kind: .image, pool: .image, model: .builtin, prompt: "a fox",
+                       params: JobParams(width: 64, height: 64, seed: 1), priority: 0, cost: 1, maxAttempts: 3)
+            }, now: clock.now)
+        }
+        let (alice, bob) = (creators[0], creators[1])
+        let request = LeaseRequest(pool: .image, worker: WorkerID(rawValue: "w2")!, models: [.builtin], limit: 5,
+                                   leaseDuration: 30)
+        let logger = Logger(label: "test")
+        func holding<T: Sendable>(_ creator: CreatorID, _ body: () async throws -> T) async throws -> T {
+            try await server.withConnection(database: database) { holder in
+                try await holder.query("BEGIN", logger: logger)
+                try await holder.query("SELECT 1 FROM fair_queues WHERE creator_id = \(creator.rawValue) FOR UPDATE", logger: logger)
+                let result = try await body()
+                try await holder.query("ROLLBACK", logger: logger)
+                return result
+            }
+        }
+
+        // Alice is first and held: bob's jobs come after hers, so nothing is leased.
+        let pastHeld = try await holding(alice) { try await store.leaseJobs(request, now: clock.now) }
+        #expect(pastHeld.map(\.job.creatorID) == [])
+        // Bob is held: alice is served until her turn passes his, which is one job.
+        let beforeHeld = try await holding(bob) { try await store.leaseJobs(request, now: clock.now) }
+        #expect(beforeHeld.map(\.job.creatorID) == [alice])
+        // Nobody held: fair order, bob's turn first as he is now behind.
+        let free = try await store.leaseJobs(request, now: clock.now)
+        #expect(free.map(\.job.creatorID) == [bob, alice, bob, alice, bob])
+        await store.shutdown()
+    }
 }

@@ -15,6 +15,12 @@ import PostgresNIO
 ///
 /// The last creator of a full page is the *boundary*: a read creator may be served only while it
 /// still comes before it (its pass only grows), otherwise the next page is read first.
+///
+/// A creator skipped because another dispatcher holds it is a boundary too, and one that no
+/// page read moves: the plan stops before serving anyone past it (the holder serves it now,
+/// then the next lease comes back to the rest). Without that, a dispatcher whose page read ran
+/// beside another's could lock only the later creators and spend its whole batch on them — out
+/// of order by a batch each time it happened; the two-node shares probe saw 4–7 points.
 struct PostgresLeasePlanner {
     struct Planned {
         var jobID: String
@@ -53,6 +59,8 @@ struct PostgresLeasePlanner {
 
     private var lines: [CreatorLine] = []
     private var boundary: (pass: Int64, activation: Int64)?
+    /// The first waiting creator a page read skipped because another dispatcher held it.
+    private var held: (pass: Int64, activation: Int64)?
     private var hasUnread = true
 
     init(connection: PostgresConnection, logger: Logger, pool: PoolName, models: [String], limit: Int,
@@ -99,6 +107,7 @@ struct PostgresLeasePlanner {
             where lines[index].ready > 0 && !lines[index].atCap && (lines[index].hasHead || !lines[index].headsComplete) {
                 if best == nil || lines[index].key < lines[best!].key { best = index }
             }
+            if let best, let held, lines[best].key >= held { return nil }
             if let best, boundary == nil || lines[best].key < (boundary!.pass, boundary!.activation) { return best }
             guard hasUnread else { return best }
             try await readCreators()
@@ -115,6 +124,9 @@ struct PostgresLeasePlanner {
             pool: pool.rawValue, afterPass: after.pass, afterActivation: after.activation, page: Int64(page),
             models: models, heads: Int64(heads), maxRunning: defaultMaxRunning.map { Int64($0) }), logger: logger)
         var pageLines: [CreatorLine] = []
+        // The first waiting creator this read did not lock: held by another dispatcher if it comes
+        // before the page's last creator (or the page is not full), else merely not read yet.
+        var skipped: (pass: Int64, activation: Int64)?
         for row in rows {
             let columns = PostgresColumns(row)
             let creator = CreatorID(rawValue: columns.text(0) ?? "") ?? CreatorID(rawValue: "invalid")!
@@ -124,6 +136,7 @@ struct PostgresLeasePlanner {
                     activation: columns.integer(3) ?? 0, ready: Int(columns.integer(4) ?? 0),
                     headroom: columns.integer(8).map { Int($0) }))
             }
+            if let pass = columns.integer(9), let activation = columns.integer(10) { skipped = (pass, activation) }
             if let id = columns.text(5) {
                 pageLines[pageLines.count - 1].heads.append(
                     (id: id, cost: Int(columns.integer(6) ?? 1), priority: Int(columns.integer(7) ?? 0)))
@@ -134,7 +147,11 @@ struct PostgresLeasePlanner {
         }
         // Creators already read (the previous boundary is read again) are not added twice.
         let known = Set(lines.map(\.creator))
-        if pageLines.count >= page, let last = pageLines.last {
+        let isFull = pageLines.count >= page
+        if let skipped, !isFull || pageLines.last.map({ skipped < $0.key }) == true {
+            if held.map({ skipped < $0 }) ?? true { held = skipped }
+        }
+        if isFull, let last = pageLines.last {
             boundary = (last.pass, last.activation)
             pageLines.removeLast()
         } else {
@@ -169,7 +186,8 @@ struct PostgresLeasePlanner {
 }
 
 /// The planner's page read: the next creators in (pass, activation) order, locked, each with its
-/// first head jobs. Prepared: it runs on every dispatch.
+/// first head jobs, and on every row the key of the first waiting creator not locked (`skipped`:
+/// held by another dispatcher, or past the page). Prepared: it runs on every dispatch.
 private struct CreatorPageStatement: PostgresPreparedQuery {
     var pool: String
     var afterPass: Int64
@@ -193,10 +211,19 @@ private struct CreatorPageStatement: PostgresPreparedQuery {
             LIMIT \(page)::bigint
             FOR UPDATE OF q SKIP LOCKED
         )
+        , skipped AS (
+            SELECT q.pass, q.activation FROM fair_queues q
+            WHERE q.pool = \(pool)::text AND q.ready > 0
+              AND (q.pass, q.activation) >= (\(afterPass)::bigint, \(afterActivation)::bigint)
+              AND q.creator_id NOT IN (SELECT creator_id FROM c)
+            ORDER BY q.pass, q.activation
+            LIMIT 1
+        )
         SELECT c.creator_id, cr.weight, c.pass, c.activation, c.ready, h.id, h.cost, h.priority,
             CASE WHEN COALESCE(cr.max_running, \(maxRunning)::bigint) IS NULL THEN NULL
                  ELSE COALESCE(cr.max_running, \(maxRunning)::bigint) - (SELECT count(*) FROM jobs r
-                      WHERE r.creator_id = c.creator_id AND r.state = 'running') END
+                      WHERE r.creator_id = c.creator_id AND r.state = 'running') END,
+            (SELECT pass FROM skipped), (SELECT activation FROM skipped)
         FROM c JOIN creators cr ON cr.id = c.creator_id
         LEFT JOIN LATERAL (
             SELECT j.id, j.cost, j.priority FROM jobs j
