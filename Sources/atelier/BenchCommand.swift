@@ -11,8 +11,10 @@ struct BenchCommand: AsyncParsableCommand {
         discussion: "Build with -c release: swift run -c release atelier bench"
     )
 
-    @Option(help: "Comma-separated subset of: render, film, throughput, phases, latency, fairness, backlog, ledger.")
+    @Option(help: "Comma-separated subset of: render, film, throughput, phases, latency, fairness (= flood, shares), backlog, ledger.")
     var only = "render,film,throughput,phases,latency,fairness,backlog,ledger"
+
+    static let benchmarks: Set = ["render", "film", "throughput", "phases", "latency", "fairness", "flood", "shares", "backlog", "ledger"]
 
     @Option(help: "SQLite durability: full (fsync each commit), normal, or both.")
     var durability = "both"
@@ -33,7 +35,11 @@ struct BenchCommand: AsyncParsableCommand {
     var quick = false
 
     func run() async throws {
-        let selected = Set(only.split(separator: ",").map(String.init))
+        var selected = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
+        if let unknown = selected.subtracting(Self.benchmarks).sorted().first {
+            throw ValidationError("--only: no benchmark named '\(unknown)' (choose from \(Self.benchmarks.sorted().joined(separator: ", ")))")
+        }
+        if selected.contains("fairness") { selected.formUnion(["flood", "shares"]) }
         guard nodes == 1 || (database != nil && (1...8).contains(nodes)) else {
             throw ValidationError("--nodes needs --database (an embedded SQLite store is one node) and is at most 8")
         }
@@ -65,13 +71,13 @@ struct BenchCommand: AsyncParsableCommand {
             if selected.contains("ledger") {
                 report(try await LedgerBenchmark.run(entries: entries ?? (quick ? 20_000 : 1_000_000), engine: mode))
             }
-            if selected.contains("fairness") {
+            if selected.contains("flood") {
                 report(try await FairnessBenchmark.flood(engine: mode))
+                if nodes > 1 { report(try await FairnessBenchmark.flood(engine: mode, nodes: nodes)) }
+            }
+            if selected.contains("shares") {
                 report(try await FairnessBenchmark.weightedShares(engine: mode))
-                if nodes > 1 {
-                    report(try await FairnessBenchmark.flood(engine: mode, nodes: nodes))
-                    report(try await FairnessBenchmark.weightedShares(engine: mode, nodes: nodes))
-                }
+                if nodes > 1 { report(try await FairnessBenchmark.weightedShares(engine: mode, nodes: nodes)) }
             }
         }
         if selected.contains("backlog") {
