@@ -98,6 +98,43 @@ import Testing
         #expect(leases.count == 100)
         #expect(Set(leases.map(\.job.creatorID)) == Set(creators))
     }
+
+    /// A plain submission is one statement that queues the jobs and reserves their credits
+    /// together; it hands over to the general transaction (by calling `atelier_refuse`, which
+    /// rolls the statement back) only when that has something to decide: a shortfall, or quotas
+    /// of the creator's own. Counted by the server: every run of the jobs insert draws one
+    /// activation per queue from `fair_queue_activation`, a sequence, which a rollback does not
+    /// give back.
+    @Test func aPlainSubmissionIsOneStatementUnlessCreditsOrQuotasNeedDeciding() async throws {
+        let harness = try await StoreHarness(.postgres)
+        let database = try await PlanProbe(harness)
+        let alice = try await harness.makeCreator("alice", credits: 1_000)
+        let bob = try await harness.makeCreator("bob", credits: 1)
+        let carol = try await harness.makeCreator("carol", credits: 1_000)
+        _ = try await harness.store.setQuotas(Quotas(maxQueuedJobs: 2), of: carol)
+        func insertsRun() async throws -> Int64 {
+            let rows = try await database.sql("SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM fair_queue_activation")
+            return try rows.first?.decode(Int64.self) ?? -1
+        }
+
+        var before = try await insertsRun()
+        try await harness.enqueue([harness.newJob(alice, cost: 3), harness.newJob(alice, cost: 4)])
+        #expect(try await insertsRun() - before == 1, "one statement")
+        #expect(try await harness.auditCredits(alice) == CreditAccount(balance: 1_000, reserved: 7))
+
+        // Bob is short: the statement hands over, and the transaction refuses.
+        before = try await insertsRun()
+        await #expect(throws: StoreError.self) { try await harness.enqueue([harness.newJob(bob, cost: 5)]) }
+        #expect(try await insertsRun() - before == 2, "handed over")
+        // Carol has quotas of her own: every submission of hers is decided by the transaction.
+        before = try await insertsRun()
+        try await harness.enqueue([harness.newJob(carol), harness.newJob(carol)])
+        await #expect(throws: StoreError.self) { try await harness.enqueue([harness.newJob(carol)]) }
+        #expect(try await insertsRun() - before == 4, "handed over twice")
+        #expect(try await harness.lease(10).count == 4)
+        #expect(try await harness.auditCredits(bob) == CreditAccount(balance: 1, reserved: 0))
+        #expect(try await harness.auditCredits(carol) == CreditAccount(balance: 1_000, reserved: 2))
+    }
 }
 
 /// The test's own connections to a harness's PostgreSQL database, beside the store's.

@@ -18,27 +18,20 @@ extension PostgresJobStore {
     static func reserve(_ connection: PostgresConnection, for jobs: [NewJob], now: Int64, logger: Logger) async throws
         -> [String: AccountStanding]
     {
-        let charged = jobs.filter { $0.parentID == nil }
-        guard !charged.isEmpty else { return [:] }
-        var asked: [String: Int64] = [:]
-        for job in charged { asked[job.creatorID.rawValue, default: 0] += Int64(job.cost) }
-        let creators = asked.keys.sorted()
-        let statement = ReserveStatement(
-            creators: creators, amounts: creators.map { asked[$0]! }, jobCreators: charged.map(\.creatorID.rawValue),
-            jobs: charged.map(\.id.rawValue), costs: charged.map { Int64($0.cost) }, now: now,
-            day: QuotaRules.dayNumber(of: StoredRows.date(now)))
+        let values = ReserveValues(jobs, now: now)
+        guard !values.jobs.isEmpty else { return [:] }
         var held: [String: AccountStanding] = [:]
-        for row in try await connection.rows(statement, logger: logger) {
+        for row in try await connection.rows(ReserveStatement(values: values), logger: logger) {
             let columns = PostgresColumns(row)
             guard let id = columns.text(0) else { continue }
             held[id] = AccountStanding(row: columns, from: 1)
         }
-        guard let short = creators.first(where: { held[$0] == nil }) else { return held }
+        guard let short = values.creators.indices.first(where: { held[values.creators[$0]] == nil }) else { return held }
         let available = try await connection.query(
-            "SELECT credits - reserved FROM creators WHERE id = \(short)", logger: logger
+            "SELECT credits - reserved FROM creators WHERE id = \(values.creators[short])", logger: logger
         ).collect().first.flatMap { PostgresColumns($0).integer(0) } ?? 0
-        throw StoreError.insufficientCredits(CreatorID(rawValue: short)!, available: Int(available),
-                                             required: Int(asked[short]!))
+        throw StoreError.insufficientCredits(CreatorID(rawValue: values.creators[short])!, available: Int(available),
+                                             required: Int(values.amounts[short]))
     }
 
     /// Settles the reservation of every job of `ids` that has ended and still holds one.
@@ -123,29 +116,88 @@ extension PostgresJobStore {
 /// credit covers the amount; RETURNING names them, so a missing creator is one short of credit.
 /// Prepared: it runs with every submission batch.
 private struct ReserveStatement: PostgresPreparedQuery {
-    var creators: [String]
-    var amounts: [Int64]
-    var jobCreators: [String]
-    var jobs: [String]
-    var costs: [Int64]
+    var values: ReserveValues
+
+    static let example = ReserveStatement(values: .example)
+
+    var query: PostgresQuery {
+        "WITH \(reserving: values) SELECT * FROM reserved"
+    }
+}
+
+/// A reservation of credits for jobs being queued: each top-level job's `reserve` line (scene
+/// jobs draw on their film), and per creator (sorted) the sum its account holds.
+struct ReserveValues: Sendable {
+    var creators: [String] = []
+    var amounts: [Int64] = []
+    var jobCreators: [String] = []
+    var jobs: [String] = []
+    var costs: [Int64] = []
     var now: Int64
     var day: Int64
 
-    static let example = ReserveStatement(creators: [], amounts: [], jobCreators: [], jobs: [], costs: [], now: 0, day: 0)
+    init(_ queued: [NewJob], now: Int64) {
+        let charged = queued.filter { $0.parentID == nil }
+        var asked: [String: Int64] = [:]
+        for job in charged { asked[job.creatorID.rawValue, default: 0] += Int64(job.cost) }
+        creators = asked.keys.sorted()
+        amounts = creators.map { asked[$0]! }
+        jobCreators = charged.map(\.creatorID.rawValue)
+        jobs = charged.map(\.id.rawValue)
+        costs = charged.map { Int64($0.cost) }
+        self.now = now
+        day = QuotaRules.dayNumber(of: StoredRows.date(now))
+    }
 
-    var query: PostgresQuery {
-        """
-        WITH lines AS (
-            INSERT INTO credit_transactions (creator_id, kind, amount, job_id, actor, created_at)
-            SELECT creator_id, 'reserve', cost, job_id, creator_id, \(now)::bigint
-            FROM UNNEST(\(jobCreators)::text[], \(jobs)::text[], \(costs)::bigint[]) AS j(creator_id, job_id, cost)
-        )
-        UPDATE creators AS c SET reserved = c.reserved + a.amount
-        FROM UNNEST(\(creators)::text[], \(amounts)::bigint[]) AS a(creator_id, amount)
-        WHERE c.id = a.creator_id AND c.credits - c.reserved >= a.amount
-        RETURNING c.id, c.reserved, c.max_queued, c.max_daily_credits,
-            CASE WHEN c.spent_day = \(day)::bigint THEN c.spent_today ELSE 0 END
-        """
+    /// Any values: a statement's `example`.
+    static let example = ReserveValues([], now: 0)
+}
+
+extension PostgresQuery.StringInterpolation {
+    /// The CTEs `lines` (the `reserve` lines) and `reserved` (the accounts that had the credit,
+    /// returning id, reserved, max_queued, max_daily_credits and today's spend — what
+    /// `AccountStanding` reads). With `gate`, SQL over earlier CTEs, the accounts are only
+    /// touched once it has been evaluated.
+    mutating func appendInterpolation(reserving values: ReserveValues, after gate: StaticString? = nil) {
+        appendLiteral("""
+            lines AS (
+                INSERT INTO credit_transactions (creator_id, kind, amount, job_id, actor, created_at)
+                SELECT creator_id, 'reserve', cost, job_id, creator_id,
+            """)
+        appendInterpolation(values.now)
+        appendLiteral("::bigint\n        FROM UNNEST(")
+        appendInterpolation(values.jobCreators)
+        appendLiteral("::text[], ")
+        appendInterpolation(values.jobs)
+        appendLiteral("::text[], ")
+        appendInterpolation(values.costs)
+        appendLiteral("""
+            ::bigint[]) AS j(creator_id, job_id, cost)
+            ), reserved AS (
+                UPDATE creators AS c SET reserved = c.reserved + a.amount
+                FROM UNNEST(
+            """)
+        appendInterpolation(values.creators)
+        appendLiteral("::text[], ")
+        appendInterpolation(values.amounts)
+        appendLiteral("""
+            ::bigint[]) AS a(creator_id, amount)
+                WHERE c.id = a.creator_id AND c.credits - c.reserved >= a.amount
+            """)
+        if let gate {
+            appendLiteral(" AND ")
+            appendLiteral(gate.description)
+        }
+        appendLiteral("""
+
+                RETURNING c.id, c.reserved, c.max_queued, c.max_daily_credits,
+                    CASE WHEN c.spent_day =
+            """)
+        appendInterpolation(values.day)
+        appendLiteral("""
+            ::bigint THEN c.spent_today ELSE 0 END
+            )
+            """)
     }
 }
 

@@ -197,6 +197,11 @@ enum PostgresSchema {
         Migration(version: 7, name: "credit-log-lines-unchecked", sql: """
             ALTER TABLE credit_transactions DROP CONSTRAINT IF EXISTS credit_transactions_creator_id_fkey
             """),
+        // A statement that must write everything or nothing calls this to roll itself back
+        // (`EnqueueAndReserveStatement`); its callers recognise the SQLSTATE.
+        Migration(version: 8, name: "refuse-function", sql: """
+            CREATE OR REPLACE FUNCTION atelier_refuse(reason TEXT) RETURNS BIGINT LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION USING ERRCODE = 'AT001', MESSAGE = 'atelier: ' || reason; END $$
+            """),
     ]
 
     /// Applies the migrations the database has not seen, in one transaction under an advisory
