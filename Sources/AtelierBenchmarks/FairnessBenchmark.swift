@@ -1,4 +1,4 @@
-public import AtelierStore
+import AtelierStore
 import AtelierBlobs
 import AtelierCore
 import AtelierWorker

@@ -1,4 +1,4 @@
-public import AtelierStore
+import AtelierStore
 import AtelierCore
 import Foundation
 

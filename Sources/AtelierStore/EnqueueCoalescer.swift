@@ -1,5 +1,5 @@
 public import AtelierCore
-public import Foundation
+import Foundation
 import Synchronization
 
 /// Group commit for submissions: concurrent `enqueue` calls that arrive while a commit is in

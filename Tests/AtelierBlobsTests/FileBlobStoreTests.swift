@@ -44,8 +44,8 @@ import Testing
     @Test func overwritesAreAtomicAndLeaveNoTemporaryFiles() async throws {
         let (store, root) = try makeStore()
         let key = try BlobKey(creator: creator, job: job, name: "output.png")
-        try await store.put(Data(repeating: 1, count: 100_000), at: key)
-        try await store.put(Data(repeating: 2, count: 10), at: key)
+        _ = try await store.put(Data(repeating: 1, count: 100_000), at: key)
+        _ = try await store.put(Data(repeating: 2, count: 10), at: key)
         #expect(try await store.get(key) == Data(repeating: 2, count: 10))
         let files = try FileManager.default.contentsOfDirectory(atPath: root.path + "/alice/\(job)")
         #expect(files == ["output.png"])

@@ -60,7 +60,7 @@ public final class ThrowawayPostgres: Sendable {
     /// Creates an empty database and returns its URL.
     public func createDatabase(_ name: String = "atelier_\(UUID().uuidString.prefix(12).lowercased())") async throws -> String {
         let safe = name.filter { $0.isLetter || $0.isNumber || $0 == "_" }
-        try await withConnection(database: "postgres") { connection in
+        _ = try await withConnection(database: "postgres") { connection in
             try await connection.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \"\(safe)\""), logger: Self.logger)
         }
         return url(database: safe)

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// A real S3-compatible server for tests: moto in server mode with IAM authentication on (so
 /// it checks every SigV4 signature), on a free loopback port, stopped when the test process

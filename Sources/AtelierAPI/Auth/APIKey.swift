@@ -1,6 +1,6 @@
 import AtelierCore
 import Crypto
-public import Foundation
+import Foundation
 
 /// API keys: random, shown once, stored only as SHA-256 hashes.
 ///

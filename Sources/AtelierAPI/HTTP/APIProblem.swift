@@ -1,4 +1,4 @@
-public import AtelierCore
+import AtelierCore
 public import AtelierWire
 public import Hummingbird
 import Foundation

@@ -1,6 +1,6 @@
 import AtelierWire
 import Foundation
-public import Hummingbird
+import Hummingbird
 import NIOCore
 import NIOFoundationCompat
 

@@ -1,5 +1,5 @@
-public import AtelierCore
-public import AtelierStore
+import AtelierCore
+import AtelierStore
 import Foundation
 public import Prometheus
 import Synchronization

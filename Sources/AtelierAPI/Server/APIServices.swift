@@ -5,10 +5,10 @@ public import AtelierStore
 import AtelierLedger
 public import AtelierMedia
 public import AtelierPlanning
-public import AtelierWorker
+import AtelierWorker
 public import AtelierWire
 import Foundation
-public import Hummingbird
+import Hummingbird
 
 /// Everything the route handlers share: built once by `AtelierServer`, passed to each route group.
 public struct APIServices: Sendable {

@@ -1,4 +1,4 @@
-public import AtelierCore
+import AtelierCore
 import Crypto
 public import Foundation
 

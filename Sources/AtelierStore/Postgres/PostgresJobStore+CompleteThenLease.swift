@@ -1,4 +1,4 @@
-public import AtelierCore
+import AtelierCore
 import AtelierScheduler
 public import Foundation
 import Logging

@@ -1,5 +1,5 @@
 public import AtelierCore
-public import Foundation
+import Foundation
 public import Logging
 import NIOCore
 import PostgresNIO
@@ -28,7 +28,7 @@ public final class PostgresJobStore: JobStore {
         connector = PostgresConnector(url: parsed, logger: logger)
         self.logger = logger
         do {
-            try await connector.withConnection { connection in
+            _ = try await connector.withConnection { connection in
                 try await PostgresSchema.migrate(connection, logger: logger)
             }
         } catch {

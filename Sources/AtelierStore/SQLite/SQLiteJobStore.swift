@@ -96,8 +96,10 @@ public final class SQLiteJobStore: JobStore {
     /// so the next commit starts it over (that p99: 80 → 3.4 ms). Truncation remains for a log
     /// that long-running readers kept from being reused.
     public func performHousekeeping() async throws {
+        // An `Int` (the pragma's "busy" column), not a `Row`, so that the asynchronous overload
+        // applies: a `Row` is not `Sendable`, and the blocking one held a cooperative thread.
         _ = try await checkpointer.writeWithoutTransaction { db in
-            try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
+            try Int.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)")
         }
         let frames = try await database.writeWithoutTransaction { db in
             try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)").map { $0[1] as Int } ?? 0

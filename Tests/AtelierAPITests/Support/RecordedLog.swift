@@ -25,10 +25,10 @@ final class RecordedLog: LogHandler, Sendable {
 
     var lines: [String] { storage.withLock { $0 } }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
-        let details = (metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let text = "\(Date()) \(level) \(message) \(details)"
+    func log(event: LogEvent) {
+        let details = (event.metadata ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let error = event.error.map { " error=\($0)" } ?? ""
+        let text = "\(Date()) \(event.level) \(event.message) \(details)\(error)"
         storage.withLock { lines in
             lines.append(text)
             if lines.count > limit { lines.removeFirst(lines.count - limit) }
