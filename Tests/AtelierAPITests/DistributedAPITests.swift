@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import AtelierAPI
 import AtelierLedger
 import AtelierMedia
@@ -10,17 +11,17 @@ import Crypto
 import Foundation
 import Testing
 
-/// The platform in distributed mode over real HTTP: PostgreSQL for the store, moto's S3 for
-/// artifacts, several server nodes sharing both.
+/// The platform in distributed mode over real HTTP: PostgreSQL for the store, a real
+/// S3-compatible server for artifacts, several server nodes sharing both.
 @Suite("Distributed mode: PostgreSQL, S3 and many nodes")
 struct DistributedAPITests {
     /// Two nodes on one database and one bucket: node A runs the workers, node B none.
-    private func withTwoNodes(database: String? = nil, presign: Bool = false, workersOnA: Int = 2,
-                              _ body: (TestServer, TestServer) async throws -> Void) async throws {
+    private func withTwoNodes(database: String? = nil, bucket: ThrowawayS3.Kind = .moto, presign: Bool = false,
+                              workersOnA: Int = 2, _ body: (TestServer, TestServer) async throws -> Void) async throws {
         let postgres = try await ThrowawayPostgres.shared()
         let url: String
         if let database { url = database } else { url = try await postgres.createDatabase() }
-        let s3 = try await ThrowawayS3.shared()
+        let s3 = try await ThrowawayS3.shared(bucket)
         let prefix = "nodes-\(UUID().uuidString.prefix(8).lowercased())"
         let signing = "shared-signing-secret-\(UUID().uuidString)"
         let ledgerKey = try NoteSigner(name: "atelier.local/ledger").encoded
@@ -143,18 +144,40 @@ struct DistributedAPITests {
         }
     }
 
-    @Test("with presigning on, artifact URLs point straight at the bucket")
+    @Test("with presigning on, artifact URLs point straight at the bucket, which opens the artifact with them and nothing else")
     func presignedArtifactURLs() async throws {
-        let s3 = try await ThrowawayS3.shared()
-        try await withTwoNodes(presign: true) { a, _ in
-            let (alice, _) = try await a.creator()
+        let s3 = try await ThrowawayS3.shared(.checkingPresignedURLs)
+        try await withTwoNodes(bucket: .checkingPresignedURLs, presign: true) { a, b in
+            let (alice, creator) = try await a.creator()
             let job = try await alice.submit(smallImage())
             let done = try await alice.waitForJob(job.id) { $0.status == .succeeded }
             let artifact = try #require(done.artifacts.first)
             #expect(artifact.url.hasPrefix("\(s3.info.endpoint)/\(s3.info.bucket)/nodes-"))
-            #expect(artifact.url.contains("/\(done.id)/"))
+            #expect(artifact.url.contains("/\(creator.id)/\(done.id)/"))
             #expect(artifact.url.contains("X-Amz-Signature="))
+
+            // The bucket checks the signature: the creator gets the artifact's bytes from it,
+            // with no key, and the URL node B hands out works the same.
+            let direct = try await fetch(artifact.url)
+            #expect(direct.status == 200)
+            #expect(SHA256Hex.digest(direct.body) == artifact.sha256)
+            let throughB = try #require(try await b.client(creator.apiKey).job(done.id).artifacts.first)
+            #expect(try await fetch(throughB.url).status == 200)
+            // The URL lives as long as the resource says, and no longer.
+            let lifetime = artifact.urlExpiresAt.timeIntervalSinceNow
+            #expect(lifetime > 60 && lifetime <= 3600 * 24 * 7, "\(lifetime)")
+            let query = try #require(URLComponents(string: artifact.url)?.queryItems)
+            let expires = try #require(query.first { $0.name == "X-Amz-Expires" }?.value.flatMap(Int.init))
+            #expect(abs(Double(expires) - lifetime) < 60, "X-Amz-Expires \(expires) vs url_expires_at in \(lifetime) s")
+            // Pointed at another object, it opens nothing.
+            let elsewhere = artifact.url.replacingOccurrences(of: "/\(done.id)/", with: "/\(UUID().uuidString.lowercased())/")
+            #expect(try await fetch(elsewhere).status == 403)
         }
+    }
+
+    private func fetch(_ url: String) async throws -> (status: UInt, body: Data) {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
+        return (response.status.code, Data(buffer: try await response.body.collect(upTo: 1 << 26)))
     }
 
     @Test("PostgreSQL restarting under the server: 503s meanwhile, then it carries on with nothing lost", .timeLimit(.minutes(3)))

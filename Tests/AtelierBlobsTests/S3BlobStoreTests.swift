@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import AtelierBlobs
 import AtelierCore
 import AtelierTestSupport
@@ -6,15 +7,16 @@ import Logging
 import NIOCore
 import Testing
 
-/// The S3 engine against a real S3-compatible server on loopback (moto, checking signatures).
+/// The S3 engine against real S3-compatible servers on loopback: moto, checking the signature of
+/// every request, and nanio, which also checks presigned URLs.
 @Suite struct S3BlobStoreTests {
     let creator = CreatorID(rawValue: "alice")!
     let job = JobID(rawValue: "01a3185c-5001-7002-9705-b8770b3d7dd5")!
 
     /// A store on the shared server under a fresh key prefix, so tests do not see each other.
-    private func makeStore(secret: String? = nil, multipart: Int = 16 * 1024 * 1024,
+    private func makeStore(on kind: ThrowawayS3.Kind = .moto, secret: String? = nil, multipart: Int = 16 * 1024 * 1024,
                            presign: Bool = false) async throws -> (S3BlobStore, ThrowawayS3) {
-        let server = try await ThrowawayS3.shared()
+        let server = try await ThrowawayS3.shared(kind)
         let configuration = S3Configuration(
             bucket: server.info.bucket, prefix: "t-\(UUID().uuidString.prefix(8).lowercased())",
             endpoint: URL(string: server.info.endpoint)!, region: server.info.region,
@@ -97,6 +99,50 @@ import Testing
         try await store.put(Data("picture".utf8), at: key)
         let url = try #require(store.presignedURL(for: key, expiresIn: 300, now: Date()))
         #expect(url.hasPrefix("\(server.info.endpoint)/\(server.info.bucket)/\(store.configuration.prefix)/alice/\(job)/output.png?"))
+    }
+
+    /// What a presigned URL promises, checked by a server that verifies them: it opens the object
+    /// until it expires and not after, and any change to it — another creator's key, a longer
+    /// life, another signature — makes it worthless.
+    @Test func aBucketServesOurPresignedURLsUntilTheyExpireAndRefusesThemAltered() async throws {
+        let (store, _) = try await makeStore(on: .checkingPresignedURLs, presign: true)
+        defer { Task { await store.shutdown() } }
+        let key = try BlobKey(creator: creator, job: job, name: "output.png")
+        let bobs = try BlobKey(creator: CreatorID(rawValue: "bob")!, job: job, name: "output.png")
+        try await store.put(Data("alice's picture".utf8), at: key)
+        try await store.put(Data("bob's picture".utf8), at: bobs)
+
+        let fresh = try #require(store.presignedURL(for: key, expiresIn: 300, now: Date()))
+        let opened = try await fetch(fresh)
+        #expect(opened.status == 200)
+        #expect(opened.body == "alice's picture")
+
+        // Signed ten minutes ago for one minute: the signature is right, its time is up.
+        let stale = try #require(store.presignedURL(for: key, expiresIn: 60, now: Date().addingTimeInterval(-600)))
+        let expired = try await fetch(stale)
+        #expect(expired.status == 403)
+        #expect(expired.body.contains("expired"), "\(expired.body)")
+
+        let signature = try #require(fresh.range(of: "X-Amz-Signature=")).upperBound
+        let flipped = fresh[signature] == "0" ? "1" : "0"
+        let altered = [
+            "another creator's object": fresh.replacingOccurrences(of: "/alice/", with: "/bob/"),
+            "a longer life": fresh.replacingOccurrences(of: "X-Amz-Expires=300", with: "X-Amz-Expires=604800"),
+            "another signature": fresh.replacingCharacters(in: signature...signature, with: flipped),
+        ]
+        for (change, url) in altered {
+            #expect(url != fresh, "\(change)")
+            let refused = try await fetch(url)
+            #expect(refused.status == 403, "\(change)")
+            #expect(refused.body.contains("SignatureDoesNotMatch"), "\(change): \(refused.body)")
+            #expect(!refused.body.contains("picture"), "\(change)")
+        }
+    }
+
+    private func fetch(_ url: String) async throws -> (status: UInt, body: String) {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return (response.status.code, String(buffer: body))
     }
 
     @Test func presignedLinksAreOnlyHandedOutWhenConfigured() async throws {

@@ -1,9 +1,23 @@
 import Foundation
 
-/// A real S3-compatible server for tests: moto in server mode with IAM authentication on (so
-/// it checks every SigV4 signature), on a free loopback port, stopped when the test process
-/// exits. One per test process, with one bucket; tests keep apart by key prefix.
+/// A real S3-compatible server for tests, on a free loopback port, stopped when the test process
+/// exits. One of each kind per test process, with one bucket; tests keep apart by key prefix.
 public final class ThrowawayS3: Sendable {
+    public enum Kind: Sendable {
+        /// moto in server mode with IAM authentication on: it checks the SigV4 signature of every
+        /// header-signed request, but serves presigned URLs without looking at their signature.
+        case moto
+        /// nanio: also refuses a presigned URL that was tampered with or has expired, as S3 does.
+        case checkingPresignedURLs
+
+        var script: String {
+            switch self {
+            case .moto: "moto-s3-server.py"
+            case .checkingPresignedURLs: "nanio-s3-server.py"
+            }
+        }
+    }
+
     public struct Info: Decodable, Sendable {
         public var endpoint: String
         public var access_key_id: String
@@ -15,19 +29,19 @@ public final class ThrowawayS3: Sendable {
     public let info: Info
     let pid: pid_t
 
-    /// The server of this test process, started on first use.
-    public static func shared() async throws -> ThrowawayS3 {
-        try await Starter.shared.server()
+    /// The server of this kind for this test process, started on first use.
+    public static func shared(_ kind: Kind = .moto) async throws -> ThrowawayS3 {
+        try await Starter.shared.server(kind)
     }
 
     private actor Starter {
         static let shared = Starter()
-        private var started: Task<ThrowawayS3, any Error>?
+        private var started: [Kind: Task<ThrowawayS3, any Error>] = [:]
 
-        func server() async throws -> ThrowawayS3 {
-            if let started { return try await started.value }
-            let task = Task { try await ThrowawayS3.start() }
-            started = task
+        func server(_ kind: Kind) async throws -> ThrowawayS3 {
+            if let task = started[kind] { return try await task.value }
+            let task = Task { try await ThrowawayS3.start(kind) }
+            started[kind] = task
             return try await task.value
         }
     }
@@ -43,14 +57,15 @@ public final class ThrowawayS3: Sendable {
          "AWS_REGION": info.region, "ATELIER_S3_ENDPOINT": info.endpoint]
     }
 
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("scripts/testing/moto-s3-server.py")
+    static let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/testing")
 
-    private static func start() async throws -> ThrowawayS3 {
+    private static func start(_ kind: Kind) async throws -> ThrowawayS3 {
         let directory = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("atelier-s3-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let infoFile = directory.appendingPathComponent("info.json")
-        let log = directory.appendingPathComponent("moto.log").path
+        let log = directory.appendingPathComponent("server.log").path
+        let script = scripts.appendingPathComponent(kind.script)
         let pid = try ChildProcess.spawn(["/usr/bin/env", "python3", script.path, infoFile.path], log: log)
         let deadline = ContinuousClock.now + .seconds(60)
         while !FileManager.default.fileExists(atPath: infoFile.path) {
@@ -58,7 +73,7 @@ public final class ThrowawayS3: Sendable {
             if waitpid(pid, &status, WNOHANG) == pid || ContinuousClock.now > deadline {
                 Foundation.kill(pid, SIGKILL)
                 let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-                throw FixtureUnavailable("moto's S3 server did not start (run ./scripts/install-dependencies --tests): "
+                throw FixtureUnavailable("\(kind.script) did not start (run ./scripts/install-dependencies --tests): "
                                          + String(output.suffix(2000)))
             }
             try await Task.sleep(for: .milliseconds(50))
