@@ -174,6 +174,37 @@ import Testing
     }
 
     @Test(arguments: StoreEngine.all)
+    func aKeyUsedTwiceInOneBatchQueuesOneJobOrConflicts(engine: StoreEngine) async throws {
+        let h = try await StoreHarness(engine)
+        let alice = try await h.makeCreator("alice")
+        let bob = try await h.makeCreator("bob")
+        let outcomes = try await h.store.enqueue(
+            [h.newJob(alice, key: "k-1", fingerprint: "f1"), h.newJob(bob, key: "k-1", fingerprint: "f2"),
+             h.newJob(alice, key: "k-1", fingerprint: "f1")],
+            now: h.clock.now)
+        guard outcomes.count == 3, case .created(let first) = outcomes[0], case .created(let bobs) = outcomes[1],
+              case .existing(let repeated) = outcomes[2]
+        else {
+            Issue.record("expected created, created (another creator's key) and existing, got \(outcomes)")
+            return
+        }
+        #expect(repeated.id == first.id && bobs.id != first.id)
+        #expect(try await h.store.jobs(JobQuery(scope: .operator)).jobs.count == 2)
+        // The same key with another request in one batch: the conflict names the first, and
+        // the batch queues nothing.
+        do {
+            _ = try await h.store.enqueue(
+                [h.newJob(alice, key: "k-2", fingerprint: "f1"), h.newJob(alice, key: "k-2", fingerprint: "other")],
+                now: h.clock.now)
+            Issue.record("a different request under a key used earlier in the batch must conflict")
+        } catch let error as StoreError {
+            #expect(error.code == .idempotencyConflict)
+        }
+        #expect(try await h.store.jobs(JobQuery(scope: .operator)).jobs.count == 2)
+        #expect(try await h.lease(5).count == 2)
+    }
+
+    @Test(arguments: StoreEngine.all)
     func aBatchWithABadJobQueuesNothing(engine: StoreEngine) async throws {
         let h = try await StoreHarness(engine)
         let alice = try await h.makeCreator("alice")

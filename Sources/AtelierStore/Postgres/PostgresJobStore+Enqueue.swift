@@ -86,25 +86,11 @@ extension PostgresJobStore {
     /// Looks up what must be read first (parents, idempotency keys), then inserts what is new.
     private static func enqueue(_ connection: PostgresConnection, _ jobs: [NewJob], now: Date, quotas: Quotas,
                                 logger: Logger) async throws -> [EnqueueOutcome] {
-        let nowMicros = StoredRows.micros(now)
-        var outcomes: [EnqueueOutcome] = []
-        outcomes.reserveCapacity(jobs.count)
-        var inserted: [NewJob] = []
-        inserted.reserveCapacity(jobs.count)
-        // Idempotency keys first used earlier in this same batch, per creator.
-        var batchKeys: [QueueKeyedIdempotency: NewJob] = [:]
-        // Parents queued earlier in this batch (a film before its scene jobs), and jobs of the
-        // batch that an idempotency key resolved to an earlier job.
-        var batchIDs: Set<JobID> = []
-        var reused: [JobID: Job] = [:]
+        var batch = EnqueueBatch(now: StoredRows.micros(now), capacity: jobs.count)
         try await checkCreatorsExist(connection, jobs, logger: logger)
         for new in jobs {
-            if let parent = new.parentID, let earlier = reused[parent] {
-                // The parent was queued before under this idempotency key, children and all.
-                outcomes.append(.existing(earlier))
-                continue
-            }
-            if let parent = new.parentID, !batchIDs.contains(parent) {
+            if batch.answersWithReusedParent(new) { continue }
+            if let parent = batch.parentToLookUp(new) {
                 // A parent must belong to the same creator: ids of other tenants do not exist here.
                 let found = try await connection.query("""
                     SELECT 1 FROM jobs WHERE id = \(parent.rawValue) AND creator_id = \(new.creatorID.rawValue)
@@ -120,28 +106,16 @@ extension PostgresJobStore {
                     """, logger: logger).collect().first
                 if let existing {
                     let columns = PostgresColumns(existing)
-                    let job = StoredRows.job(columns).job
-                    try StoreArguments.checkReuse(of: key, fingerprint: columns.text(Int32(StoredRows.jobColumnCount)), by: new, original: job.id)
-                    outcomes.append(.existing(job))
-                    reused[new.id] = job
+                    try batch.reuse(StoredRows.job(columns).job, fingerprint: columns.text(Int32(StoredRows.jobColumnCount)),
+                                    for: new, key: key)
                     continue
                 }
-                let scoped = QueueKeyedIdempotency(creator: new.creatorID, key: key)
-                if let earlier = batchKeys[scoped] {
-                    try StoreArguments.checkReuse(of: key, fingerprint: earlier.requestFingerprint, by: new, original: earlier.id)
-                    let job = Job(queued: earlier, at: StoredRows.date(nowMicros))
-                    outcomes.append(.existing(job))
-                    reused[new.id] = job
-                    continue
-                }
-                batchKeys[scoped] = new
+                if try batch.reusesKeyFromEarlierInBatch(new, key: key) { continue }
             }
-            batchIDs.insert(new.id)
-            inserted.append(new)
-            outcomes.append(.created(Job(queued: new, at: StoredRows.date(nowMicros))))
+            batch.insert(new)
         }
-        try await insert(connection, inserted, now: nowMicros, quotas: quotas, logger: logger)
-        return outcomes
+        try await insert(connection, batch.inserted, now: batch.now, quotas: quotas, logger: logger)
+        return batch.outcomes
     }
 
     /// Inserts the jobs and records them as ready in their creators' fair queues, in one

@@ -17,20 +17,10 @@ extension SQLiteJobStore {
     }
 
     private static func enqueue(_ db: Database, _ jobs: [NewJob], now: Date, quotas: Quotas) throws -> [EnqueueOutcome] {
-        let nowMicros = StoredRows.micros(now)
-        var outcomes: [EnqueueOutcome] = []
-        outcomes.reserveCapacity(jobs.count)
-        var inserted: [NewJob] = []
-        inserted.reserveCapacity(jobs.count)
+        var batch = EnqueueBatch(now: StoredRows.micros(now), capacity: jobs.count)
         var knownCreators: Set<CreatorID> = []
-        // Idempotency keys first used earlier in this same batch, per creator.
-        var batchKeys: [QueueKeyedIdempotency: NewJob] = [:]
         var readyOrder: [QueueKey] = []
         var readyCounts: [QueueKey: Int] = [:]
-        // Parents queued earlier in this batch (a film before its scene jobs), and jobs of the
-        // batch that an idempotency key resolved to an earlier job.
-        var batchIDs: Set<JobID> = []
-        var reused: [JobID: Job] = [:]
 
         for new in jobs {
             if !knownCreators.contains(new.creatorID) {
@@ -42,12 +32,8 @@ extension SQLiteJobStore {
                 }
                 knownCreators.insert(new.creatorID)
             }
-            if let parent = new.parentID, let earlier = reused[parent] {
-                // The parent was queued before under this idempotency key, children and all.
-                outcomes.append(.existing(earlier))
-                continue
-            }
-            if let parent = new.parentID, !batchIDs.contains(parent) {
+            if batch.answersWithReusedParent(new) { continue }
+            if let parent = batch.parentToLookUp(new) {
                 // A parent must belong to the same creator: ids of other tenants do not exist here.
                 guard try Bool.fetchOne(
                     db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM jobs WHERE id = ? AND creator_id = ?)"),
@@ -64,25 +50,13 @@ extension SQLiteJobStore {
                         """),
                     arguments: [new.creatorID.rawValue, key]
                 ) {
-                    let job = StoredRows.job(existing).job
-                    try StoreArguments.checkReuse(of: key, fingerprint: existing[StoredRows.jobColumnCount], by: new, original: job.id)
-                    outcomes.append(.existing(job))
-                    reused[new.id] = job
+                    try batch.reuse(StoredRows.job(existing).job, fingerprint: existing[StoredRows.jobColumnCount],
+                                    for: new, key: key)
                     continue
                 }
-                let scoped = QueueKeyedIdempotency(creator: new.creatorID, key: key)
-                if let earlier = batchKeys[scoped] {
-                    try StoreArguments.checkReuse(of: key, fingerprint: earlier.requestFingerprint, by: new, original: earlier.id)
-                    let job = Job(queued: earlier, at: StoredRows.date(nowMicros))
-                    outcomes.append(.existing(job))
-                    reused[new.id] = job
-                    continue
-                }
-                batchKeys[scoped] = new
+                if try batch.reusesKeyFromEarlierInBatch(new, key: key) { continue }
             }
-            inserted.append(new)
-            batchIDs.insert(new.id)
-            outcomes.append(.created(Job(queued: new, at: StoredRows.date(nowMicros))))
+            batch.insert(new)
             // A parent waiting for its children is not ready until the last of them succeeds.
             guard !new.waitsForChildren else { continue }
             let queue = QueueKey(pool: new.pool, creator: new.creatorID)
@@ -90,7 +64,8 @@ extension SQLiteJobStore {
             readyCounts[queue, default: 0] += 1
         }
         // The reservation first: a creator short of credits queues nothing.
-        try reserve(db, for: inserted, now: nowMicros)
+        let nowMicros = batch.now
+        try reserve(db, for: batch.inserted, now: nowMicros)
         // Bound through SQLite's C API: this statement runs for every job queued.
         let insertSQL = """
             INSERT INTO jobs (id, creator_id, kind, pool, model, prompt, negative_prompt, width, height, seed,
@@ -101,7 +76,7 @@ extension SQLiteJobStore {
             """
         // Looked up once: GRDB's cache lookup scans the SQL text each time.
         let prepared = try db.cachedStatement(sql: insertSQL)
-        for new in inserted {
+        for new in batch.inserted {
             let insert = SQLiteRawStatement(prepared)
             insert.bind(1, new.id.rawValue)
             insert.bind(2, new.creatorID.rawValue)
@@ -136,8 +111,8 @@ extension SQLiteJobStore {
         for queue in readyOrder {
             try SQLiteFairQueue.markReady(db, pool: queue.pool, creator: queue.creator, count: readyCounts[queue]!)
         }
-        try checkQuotas(db, of: Set(inserted.map(\.creatorID)), defaults: quotas, now: now)
-        return outcomes
+        try checkQuotas(db, of: Set(batch.inserted.map(\.creatorID)), defaults: quotas, now: now)
+        return batch.outcomes
     }
 
 }
