@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import AtelierAPI
 import AtelierLedger
 import AtelierMedia
@@ -158,11 +157,11 @@ struct DistributedAPITests {
 
             // The bucket checks the signature: the creator gets the artifact's bytes from it,
             // with no key, and the URL node B hands out works the same.
-            let direct = try await fetch(artifact.url)
+            let direct = try await plainGet(artifact.url)
             #expect(direct.status == 200)
             #expect(SHA256Hex.digest(direct.body) == artifact.sha256)
             let throughB = try #require(try await b.client(creator.apiKey).job(done.id).artifacts.first)
-            #expect(try await fetch(throughB.url).status == 200)
+            #expect(try await plainGet(throughB.url).status == 200)
             // The URL lives as long as the resource says, and no longer.
             let lifetime = artifact.urlExpiresAt.timeIntervalSinceNow
             #expect(lifetime > 60 && lifetime <= 3600 * 24 * 7, "\(lifetime)")
@@ -171,13 +170,8 @@ struct DistributedAPITests {
             #expect(abs(Double(expires) - lifetime) < 60, "X-Amz-Expires \(expires) vs url_expires_at in \(lifetime) s")
             // Pointed at another object, it opens nothing.
             let elsewhere = artifact.url.replacingOccurrences(of: "/\(done.id)/", with: "/\(UUID().uuidString.lowercased())/")
-            #expect(try await fetch(elsewhere).status == 403)
+            #expect(try await plainGet(elsewhere).status == 403)
         }
-    }
-
-    private func fetch(_ url: String) async throws -> (status: UInt, body: Data) {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(60))
-        return (response.status.code, Data(buffer: try await response.body.collect(upTo: 1 << 26)))
     }
 
     @Test("PostgreSQL restarting under the server: 503s meanwhile, then it carries on with nothing lost", .timeLimit(.minutes(3)))

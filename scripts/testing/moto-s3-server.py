@@ -7,13 +7,14 @@ named by the first argument, and serves until its parent process goes away."""
 import json
 import os
 import sys
-import time
 
 # Requests before authentication is enforced: the four set-up calls below, nothing more.
 os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "4"
 
 import boto3  # noqa: E402
 from moto.server import ThreadedMotoServer  # noqa: E402
+
+from throwaway_server import publish, serve_while_parent_lives  # noqa: E402
 
 
 def main() -> None:
@@ -35,12 +36,8 @@ def main() -> None:
     boto3.client("s3", **setup).create_bucket(Bucket=bucket)
     info = {"endpoint": endpoint, "access_key_id": key["AccessKeyId"], "secret_access_key": key["SecretAccessKey"],
             "bucket": bucket, "region": "us-east-1"}
-    temporary = info_path + ".tmp"
-    with open(temporary, "w") as handle:
-        json.dump(info, handle)
-    os.rename(temporary, info_path)
-    while os.getppid() == parent:
-        time.sleep(0.5)
+    publish(info, info_path)
+    serve_while_parent_lives(parent)
     server.stop()
 
 

@@ -5,7 +5,6 @@ header-signed requests but serves presigned URLs without looking at them; nanio 
 presigned URL whose signature does not match or whose X-Amz-Expires has passed, as S3 does.
 Creates one bucket, writes {"endpoint", "access_key_id", "secret_access_key", "bucket", "region"}
 as JSON to the file named by the first argument, and serves until its parent process goes away."""
-import json
 import os
 import secrets
 import shutil
@@ -18,6 +17,8 @@ import time
 
 import boto3
 from botocore.config import Config
+
+from throwaway_server import publish, serve_while_parent_lives
 
 
 def free_port() -> int:
@@ -63,12 +64,8 @@ def main() -> None:
     try:
         info = {"endpoint": endpoint, "access_key_id": access_key, "secret_access_key": secret_key,
                 "bucket": bucket, "region": region}
-        temporary = info_path + ".tmp"
-        with open(temporary, "w") as handle:
-            json.dump(info, handle)
-        os.rename(temporary, info_path)
-        while os.getppid() == parent and server.poll() is None:
-            time.sleep(0.5)
+        publish(info, info_path)
+        serve_while_parent_lives(parent, running=lambda: server.poll() is None)
     finally:
         server.terminate()
         try:
